@@ -1,0 +1,149 @@
+// Package cli is rciam's command line: the root command, global flags, one
+// file per command, and Main, which alone turns an error into one line on
+// stderr and an exit code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rciam/rciam/internal/iostreams"
+)
+
+// annotationUsageExit names, on a command, the exit code its usage errors
+// get when it is not 1 (simulate: every error is 3).
+const annotationUsageExit = "rciam/usage-exit-code"
+
+// Main runs rciam with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, iostreams.System(), os.Args[1:])
+}
+
+// Run executes one command line against the given streams and returns its
+// exit code. It is the single place where errors are printed.
+func Run(ctx context.Context, ios *iostreams.IOStreams, args []string) (code int) {
+	f := NewFactory(ios)
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+
+	defer func() {
+		if r := recover(); r != nil {
+			// Never a stack trace with request data in it: one line, exit 1.
+			fmt.Fprintf(ios.ErrOut, "rciam: internal error: %v\n", redactPanic(r))
+			code = exitError
+		}
+	}()
+	cmd, err := root.ExecuteContextC(ctx)
+	return exitCode(ios, cmd, err, ctx)
+}
+
+func redactPanic(r any) string {
+	s := fmt.Sprint(r)
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func exitCode(ios *iostreams.IOStreams, cmd *cobra.Command, err error, ctx context.Context) int {
+	if err == nil {
+		return exitOK
+	}
+	var exitErr *ExitError
+	if errors.As(err, &exitErr) {
+		if exitErr.Err != nil {
+			printError(ios, exitErr.Err)
+		}
+		return exitErr.Code
+	}
+	if errors.Is(err, errCancelled) || errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		printError(ios, err)
+		return exitInterrupted
+	}
+	printError(ios, err)
+	var usage *UsageError
+	if errors.As(err, &usage) || isCobraUsageError(err) {
+		if cmd != nil {
+			if c, ok := cmd.Annotations[annotationUsageExit]; ok && c == "3" {
+				return 3
+			}
+		}
+	}
+	return exitError
+}
+
+// isCobraUsageError recognises cobra's own argument errors, which it returns
+// as plain errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag", "flag needs an argument", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func printError(ios *iostreams.IOStreams, err error) {
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", ios.Color(ios.ColorEnabled(), "31", "rciam:"), msg)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "rciam",
+		Short:         "Set up, check, repair, rotate and remove the AWS IAM entities Redis Cloud needs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Long: `rciam creates and maintains the IAM entities Redis Cloud needs in your own AWS
+account (Redis Cloud "bring your own cloud"), and registers the account with
+Redis Cloud.
+
+Exit codes: 0 success; 1 error; 2 plan --detailed-exitcode with changes
+pending; 3 verify could not check, or any simulate error; 130 interrupted.`,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return f.validateGlobal()
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%w (see 'rciam %s --help')", err, c.Name())}
+	})
+	f.bindGlobalFlags(root)
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	for _, add := range commands {
+		root.AddCommand(add(f))
+	}
+	return root
+}
+
+// commands is the list of subcommand constructors; each command file
+// registers itself in an init function so files stay independent.
+var commands []func(*Factory) *cobra.Command
+
+func register(c func(*Factory) *cobra.Command) { commands = append(commands, c) }
+
+// withTimeout bounds a command's whole run by --timeout.
+func (f *Factory) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, f.Timeout)
+}
+
+const defaultTimeout = 10 * time.Minute

@@ -1,0 +1,87 @@
+// Package iostreams owns the three streams a command writes to and knows
+// whether they are terminals: data goes to Out, status and errors to ErrOut,
+// and colour or prompts appear only where a person is watching.
+package iostreams
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// IOStreams is the set of streams a command uses. Every write goes through it.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	inTTY, outTTY, errTTY bool
+	noColor               bool
+}
+
+// System returns streams bound to the process's stdin, stdout and stderr.
+func System() *IOStreams {
+	return &IOStreams{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		ErrOut: os.Stderr,
+		inTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		outTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		errTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		// https://no-color.org: any non-empty NO_COLOR disables colour.
+		noColor: os.Getenv("NO_COLOR") != "",
+	}
+}
+
+// Test returns streams backed by buffers; none of them is a terminal.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// SetTTY marks the streams as terminals (tests of prompting code).
+func (s *IOStreams) SetTTY(in, out, errOut bool) { s.inTTY, s.outTTY, s.errTTY = in, out, errOut }
+
+// SetNoColor turns colour off whatever the terminal supports.
+func (s *IOStreams) SetNoColor(v bool) { s.noColor = s.noColor || v }
+
+// CanPrompt reports whether a person can answer a question: stdin and stderr
+// are both terminals.
+func (s *IOStreams) CanPrompt() bool { return s.inTTY && s.errTTY }
+
+// ColorEnabled reports whether ErrOut may carry ANSI colour.
+func (s *IOStreams) ColorEnabled() bool { return s.errTTY && !s.noColor }
+
+// OutColorEnabled reports whether Out may carry ANSI colour.
+func (s *IOStreams) OutColorEnabled() bool { return s.outTTY && !s.noColor }
+
+// ErrNotConfirmed is returned by Confirm when the answer was not "yes".
+var ErrNotConfirmed = errors.New("not confirmed")
+
+// Confirm asks question on ErrOut and accepts only the exact word "yes",
+// as Terraform does. It must only be called when CanPrompt is true.
+func (s *IOStreams) Confirm(question string) error {
+	fmt.Fprintf(s.ErrOut, "%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", question)
+	line, err := bufio.NewReader(s.In).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return ErrNotConfirmed
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return ErrNotConfirmed
+	}
+	return nil
+}
+
+// Color wraps text in an ANSI colour code when colour is enabled for w.
+func (s *IOStreams) Color(enabled bool, code, text string) string {
+	if !enabled {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
