@@ -1,0 +1,129 @@
+package awsclient
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// ErrorCode returns the AWS error code of err ("NoSuchEntity",
+// "ThrottlingException"…), or "" when err is not an AWS API error.
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// IsNotFound reports an entity that does not exist (IAM NoSuchEntity,
+// Secrets Manager ResourceNotFoundException).
+func IsNotFound(err error) bool {
+	switch ErrorCode(err) {
+	case "NoSuchEntity", "ResourceNotFoundException":
+		return true
+	}
+	return false
+}
+
+// IsAccessDenied reports a refusal by IAM policy.
+func IsAccessDenied(err error) bool {
+	switch ErrorCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return true
+	}
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == 403
+}
+
+// IsUnavailable reports an operation the endpoint does not implement: an
+// HTTP 500 whose body is an HTML page rather than an AWS error document
+// (MOTO-NOTES.md). Callers turn the check that needed it into a warning.
+func IsUnavailable(err error) bool {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != 500 || re.Response == nil {
+		return false
+	}
+	ct := strings.ToLower(re.Response.Header.Get("Content-Type"))
+	return strings.Contains(ct, "html")
+}
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
+}
+
+// IsConnectivity reports an endpoint that cannot be reached at all.
+func IsConnectivity(err error) bool { return isDialError(err) }
+
+// Short renders err as one line for users: the AWS code and message without
+// the SDK's request ids and wrapping, or what went wrong on the network.
+func Short(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		msg := strings.TrimSpace(ae.ErrorMessage())
+		if msg == "" {
+			return ae.ErrorCode()
+		}
+		return ae.ErrorCode() + ": " + oneLine(msg)
+	}
+	if IsUnavailable(err) {
+		return "operation not implemented by this endpoint (HTTP 500 with an HTML page)"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && isDialError(err) {
+		u, _ := url.Parse(ue.URL)
+		host := ue.URL
+		if u != nil {
+			host = u.Scheme + "://" + u.Host
+		}
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return fmt.Sprintf("cannot reach %s: unknown host", host)
+		}
+		return fmt.Sprintf("cannot reach %s: connection refused", host)
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("HTTP %d from AWS", re.HTTPStatusCode())
+	}
+	if strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "no EC2 IMDS role found") {
+		return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login'"
+	}
+	return oneLine(err.Error())
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\r", " ")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// CallError is an AWS call that failed, rendered as "<verb> <entity>: <short
+// error>" — one line naming what rciam was doing and what AWS said.
+type CallError struct {
+	Op  string // e.g. "create role redislabs-role"
+	Err error
+}
+
+func (e *CallError) Error() string { return e.Op + ": " + Short(e.Err) }
+func (e *CallError) Unwrap() error { return e.Err }
+
+// Wrap returns a CallError, or nil for a nil err.
+func Wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CallError{Op: op, Err: err}
+}
