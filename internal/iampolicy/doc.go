@@ -1,0 +1,27 @@
+// Package iampolicy is rciam's IAM policy engine: it decodes policy
+// documents strictly, validates them as IAM would (grammar, characters,
+// size limits), normalizes and compares them (Equal, Canonical, Diff), and
+// compiles them once into matchers that evaluate many requests offline,
+// following AWS's documented evaluation logic for identity policies,
+// permissions boundaries and service control policies.
+//
+// Evaluation needs no AWS call and assumes nothing about the caller: policy
+// variables resolve only from the request context. Decisions name the
+// statements that made them.
+//
+// The package imports only the standard library.
+//
+// # References
+//
+//   - [Policy grammar]
+//   - [Evaluation logic]
+//   - [Condition operators]
+//   - [Single- and multivalued context keys]
+//   - [Policy variables]
+//
+// [Policy grammar]: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+// [Evaluation logic]: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+// [Condition operators]: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+// [Single- and multivalued context keys]: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+// [Policy variables]: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+package iampolicy
