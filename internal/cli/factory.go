@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/iostreams"
@@ -22,6 +23,10 @@ type Factory struct {
 	Verbose     bool
 	Timeout     time.Duration
 	AllowRoot   bool
+
+	env *awsEnv
+	// apiOptions are added to every AWS client (tests: call counting).
+	apiOptions []func(*middleware.Stack) error
 }
 
 // NewFactory returns a Factory writing to ios.

@@ -3,7 +3,11 @@
 // tags of SPEC.md, and the kinds apply and destroy order by.
 package resource
 
-import "strings"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
 
 // Kind is the type of an entity; its string is the address prefix.
 type Kind string
@@ -75,3 +79,14 @@ const BookkeepingPrefix = "rciam:"
 // SameName reports whether two IAM names denote the same entity: IAM names
 // are unique case-insensitively.
 func SameName(a, b string) bool { return strings.EqualFold(a, b) }
+
+// KeyVersionID is the Secrets Manager version id (ClientRequestToken) under
+// which rciam stores the secret of access key keyID. Because the version id
+// is written atomically with the value, the key a stored secret belongs to
+// can be recognised even when a run died before it could update the
+// TagKeyID tag; and a retried write of the same key is idempotent.
+func KeyVersionID(keyID string) string {
+	sum := sha256.Sum256([]byte("rciam:" + keyID))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,199 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/plan"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
+)
+
+func (e *Executor) updatePolicy(ctx context.Context, s plan.Step) error {
+	arn := aws.String(s.Name)
+	if s.DeleteVersion != "" {
+		_, err := e.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: arn, VersionId: aws.String(s.DeleteVersion)})
+		if err = ignore(err, alreadyGone); err != nil {
+			return fmt.Errorf("delete version %s: %w", s.DeleteVersion, err)
+		}
+	}
+	// Created as non-default, then made default: no window in which the
+	// policy has no usable default (FIELD-NOTES 17).
+	out, err := e.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: doc(s), SetAsDefault: false})
+	if err != nil {
+		return err
+	}
+	_, err = e.IAM.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: arn, VersionId: out.PolicyVersion.VersionId})
+	return err
+}
+
+func (e *Executor) createKey(ctx context.Context, s plan.Step) error {
+	return e.withConsistency(ctx, s.ID, notYetVisible, func(ctx context.Context) error {
+		out, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.Name)})
+		if awsclient.ErrorCode(err) == "LimitExceeded" {
+			return fmt.Errorf("%s already has two access keys, AWS's limit: run 'rciam plan' to see which one rciam can delete: %w", s.Name, err)
+		}
+		if err != nil {
+			return err
+		}
+		e.bag.mu.Lock()
+		e.bag.keyID = aws.ToString(out.AccessKey.AccessKeyId)
+		e.bag.keySecret = secret.New(aws.ToString(out.AccessKey.SecretAccessKey))
+		e.bag.mu.Unlock()
+		e.logf("created access key %s", secret.MaskKeyID(e.bag.keyID))
+		return nil
+	})
+}
+
+// storeKeySecret writes the new key's secret under a version id derived
+// from the key id, then records the key id in the tags. A run that dies
+// between the two is recognised by the version id (live.StoredKey).
+func (e *Executor) storeKeySecret(ctx context.Context, s plan.Step) error {
+	id, value := e.NewKey()
+	if id == "" {
+		return errors.New("no new access key to store")
+	}
+	tags := map[string]string{}
+	for k, v := range s.Tags {
+		tags[k] = v
+	}
+	tags[r.TagKeyID] = id
+	token := aws.String(r.KeyVersionID(id))
+	if !s.Exists {
+		_, err := e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
+			Description: aws.String(s.Description), SecretString: aws.String(value.Reveal()),
+			ClientRequestToken: token, Tags: smTags(tags)})
+		if !secretExists(err) {
+			return err
+		}
+		s.Restore = true // it may be scheduled for deletion: restoring a live secret is harmless
+	}
+	if err := e.restore(ctx, s); err != nil {
+		return err
+	}
+	if _, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name),
+		SecretString: aws.String(value.Reveal()), ClientRequestToken: token}); err != nil {
+		return err
+	}
+	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(s.Name), Tags: smTags(tags)})
+	return err
+}
+
+// secretExists: CreateSecret met an existing secret (AWS answers
+// InvalidRequestException for one scheduled for deletion, moto
+// ResourceExistsException: MOTO-NOTES.md).
+func secretExists(err error) bool {
+	switch awsclient.ErrorCode(err) {
+	case "ResourceExistsException", "InvalidRequestException":
+		return true
+	}
+	return false
+}
+
+func (e *Executor) restore(ctx context.Context, s plan.Step) error {
+	if !s.Restore {
+		return nil
+	}
+	_, err := e.Secrets.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(s.Name)})
+	if err != nil && awsclient.ErrorCode(err) != "InvalidRequestException" {
+		return fmt.Errorf("restore: %w", err)
+	}
+	return nil
+}
+
+// password returns this run's console password, generating it once.
+func (e *Executor) password(regenerate bool) (secret.Value, error) {
+	e.bag.mu.Lock()
+	defer e.bag.mu.Unlock()
+	if e.bag.password.IsZero() || regenerate {
+		pw, err := GeneratePassword(e.PasswordPolicy)
+		if err != nil {
+			return secret.Value{}, fmt.Errorf("generate password: %w", err)
+		}
+		e.bag.password = secret.New(pw)
+	}
+	return e.bag.password, nil
+}
+
+func passwordJSON(pw secret.Value) *string {
+	b, _ := json.Marshal(map[string]string{"password": pw.Reveal()})
+	return aws.String(string(b))
+}
+
+func (e *Executor) writePassword(ctx context.Context, s plan.Step) error {
+	pw, err := e.password(false)
+	if err != nil {
+		return err
+	}
+	return e.putPassword(ctx, s, pw)
+}
+
+func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value) error {
+	if !s.Exists {
+		_, err := e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
+			Description: aws.String(s.Description), SecretString: passwordJSON(pw), Tags: smTags(s.Tags)})
+		if !secretExists(err) {
+			return err
+		}
+		s.Restore = true
+	}
+	if err := e.restore(ctx, s); err != nil {
+		return err
+	}
+	_, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)})
+	return err
+}
+
+// loginProfile creates or updates the console login with this run's
+// password, never requiring a reset (Redis Cloud signs in with it).
+func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
+	user := aws.String(s.Name)
+	if s.ClearReset {
+		return e.withConsistency(ctx, s.ID, loginBusy, func(ctx context.Context) error {
+			_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, PasswordResetRequired: aws.Bool(false)})
+			return err
+		})
+	}
+	pw, err := e.password(false)
+	if err != nil {
+		return err
+	}
+	set := func(ctx context.Context) error {
+		if s.Op == plan.OpCreateLoginProfile {
+			_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
+			if !alreadyExists(err) {
+				return err
+			}
+			// Ours from a lost response, or another run's: either way make
+			// it hold the password just stored.
+		}
+		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: aws.Bool(false)})
+		return err
+	}
+	err = e.withConsistency(ctx, s.ID, loginBusy, set)
+	if awsclient.ErrorCode(err) != "PasswordPolicyViolation" {
+		return err
+	}
+	// Once: a new password, stored first when the login is being created.
+	e.logf("password rejected by the account password policy; generating another")
+	if pw, err = e.password(true); err != nil {
+		return err
+	}
+	if s.Op == plan.OpCreateLoginProfile {
+		if err := e.putPassword(ctx, plan.Step{Name: r.PasswordSecretName, Exists: true}, pw); err != nil {
+			return err
+		}
+	}
+	// On update, the secret is written after this step, from the bag.
+	if err := e.withConsistency(ctx, s.ID, loginBusy, set); err != nil {
+		return fmt.Errorf("the account password policy rejects generated passwords (%s): check its rules", awsclient.Short(err))
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rciam/rciam/internal/apply"
+	"github.com/rciam/rciam/internal/iostreams"
+	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/plan"
+	"github.com/rciam/rciam/internal/view"
+)
+
+func init() { register(newApplyCmd) }
+
+type applyOptions struct {
+	f                *Factory
+	layout           layoutFlag
+	policy           policyFlags
+	yes              bool
+	noAdoptTags      bool
+	removeUnexpected bool
+	showSecrets      bool
+}
+
+func newApplyCmd(f *Factory) *cobra.Command {
+	o := &applyOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Create or repair the entities, then print the outputs",
+		Long: `Shows the plan, asks for confirmation (only 'yes' confirms; --yes skips the
+question, and without a terminal --yes is required), converges the account and
+prints the outputs. Running it again changes nothing.
+
+Exit codes: 0 done; 1 error; 130 interrupted (run apply again to finish).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+	}
+	o.layout.bind(cmd)
+	o.policy.bind(cmd)
+	fl := cmd.Flags()
+	fl.BoolVarP(&o.yes, "yes", "y", false, "apply without asking")
+	fl.BoolVar(&o.noAdoptTags, "no-adopt-tags", false, "make no tag changes")
+	fl.BoolVar(&o.removeUnexpected, "remove-unexpected", false, "also remove policies that deny or limit what Redis Cloud needs")
+	fl.BoolVar(&o.showSecrets, "show-secrets", false, "print the access key secret and console password instead of where they are kept")
+	return cmd
+}
+
+// needConfirmation refuses at once, before any AWS call and without
+// reading stdin, when nobody can answer the question.
+func needConfirmation(ios *iostreams.IOStreams, yes bool, command string) error {
+	if yes || ios.CanPrompt() {
+		return nil
+	}
+	return usageErrorf("%s changes the account and needs confirmation, but stdin is not a terminal: pass --yes", command)
+}
+
+func (o *applyOptions) run(ctx context.Context) error {
+	f := o.f
+	if err := needConfirmation(f.IO, o.yes, "apply"); err != nil {
+		return err
+	}
+	ctx, cancel := f.withTimeout(ctx)
+	defer cancel()
+	pr, err := f.prepare(ctx, &o.layout, &o.policy, plan.Options{NoAdoptTags: o.noAdoptTags})
+	if err != nil {
+		return err
+	}
+	style := view.Style{Color: f.IO.ColorEnabled()}
+	view.PlanHeader(f.IO.ErrOut, pr.live.AccountID, pr.want)
+	view.PlanHuman(f.IO.ErrOut, pr.plan, style)
+	final := pr.live
+	if pr.plan.HasChanges() {
+		if !o.yes {
+			if err := f.IO.Confirm("\nDo you want to apply these changes?"); err != nil {
+				return errors.New("apply cancelled: nothing was changed")
+			}
+		}
+		if final, err = o.converge(ctx, pr, style); err != nil {
+			return err
+		}
+		fmt.Fprintln(f.IO.ErrOut, "\nApply complete.")
+	}
+	return f.printOutputs(ctx, pr.env, pr.want, final, o.showSecrets)
+}
+
+func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.Style) (*live.State, error) {
+	f := o.f
+	exec := &apply.Executor{IAM: pr.env.iam, Secrets: pr.env.sm, Region: pr.live.Region,
+		PasswordPolicy: pr.live.PasswordPolicy, Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
+	conv := &apply.Converger{
+		Read:    pr.env.reader(false).Read,
+		Exec:    exec,
+		Desired: pr.want,
+		Options: plan.Options{NoAdoptTags: o.noAdoptTags},
+		OnResidual: func(pass int, p *plan.Plan) {
+			fmt.Fprintf(f.IO.ErrOut, "Read back: %d step(s) left to do (pass %d).\n", len(p.Steps), pass)
+		},
+	}
+	l, err := conv.Converge(ctx, pr.plan)
+	if err == nil {
+		return l, nil
+	}
+	if ctx.Err() != nil {
+		return nil, interrupted(ctx, "apply")
+	}
+	return nil, err
+}
+
+// interrupted explains a run stopped by Ctrl-C or --timeout.
+func interrupted(ctx context.Context, command string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s stopped: --timeout reached; what was done is kept: run %s again to finish", command, command)
+	}
+	return fmt.Errorf("%w: what was done is kept; run %s again to finish", errCancelled, command)
+}
+

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rciam/rciam/internal/apply"
+	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/plan"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/view"
+)
+
+func init() { register(newDestroyCmd) }
+
+type destroyOptions struct {
+	f                  *Factory
+	layout             layoutFlag
+	yes, force         bool
+	forceDeleteSecrets bool
+}
+
+func newDestroyCmd(f *Factory) *cobra.Command {
+	o := &destroyOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "destroy",
+		Short: "Remove what rciam manages, in dependency order",
+		Long: `Removes the layout's entities that carry ManagedBy=rciam and that no
+CloudFormation stack owns; others are left in place and listed (--force removes
+them too). Items rciam did not create that block a delete (MFA devices, SSH
+keys, other policies, groups) make destroy fail and are listed, unless --force.
+Secrets are deleted with a 7-day recovery window (a later apply restores them)
+unless --force-delete-secrets.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+	}
+	o.layout.bind(cmd)
+	fl := cmd.Flags()
+	fl.BoolVarP(&o.yes, "yes", "y", false, "destroy without asking")
+	fl.BoolVar(&o.force, "force", false, "also remove entities rciam did not tag, stack-owned ones, and blocking items")
+	fl.BoolVar(&o.forceDeleteSecrets, "force-delete-secrets", false, "delete the secrets without a recovery window")
+	return cmd
+}
+
+func (o *destroyOptions) run(ctx context.Context) error {
+	f := o.f
+	if err := needConfirmation(f.IO, o.yes, "destroy"); err != nil {
+		return err
+	}
+	layout, err := o.layout.get()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := f.withTimeout(ctx)
+	defer cancel()
+	env, err := f.aws(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := f.readAccount(ctx, env, false)
+	if err != nil {
+		return err
+	}
+	if err := refuseRegistered(l); err != nil {
+		return err
+	}
+	d, err := layoutSet(layout, l)
+	if err != nil {
+		return err
+	}
+	var blockers *live.UserBlockers
+	if l.User(r.UserName) != nil {
+		if blockers, err = live.ReadUserBlockers(ctx, env.iam); err != nil {
+			return err
+		}
+	}
+	p, err := plan.Destroy(d, l, plan.DestroyOptions{Force: o.force, ForceDeleteSecrets: o.forceDeleteSecrets, Blockers: blockers})
+	if err != nil {
+		return err
+	}
+	style := view.Style{Color: f.IO.ColorEnabled()}
+	fmt.Fprintf(f.IO.ErrOut, "Account %s · layout %s\n\n", l.AccountID, layout)
+	view.PlanHuman(f.IO.ErrOut, p, style)
+	if !p.HasChanges() {
+		return nil
+	}
+	if !o.yes {
+		if err := f.IO.Confirm("\nDo you really want to destroy these entities?"); err != nil {
+			return errors.New("destroy cancelled: nothing was changed")
+		}
+	}
+	exec := &apply.Executor{IAM: env.iam, Secrets: env.sm, Region: l.Region,
+		Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
+	res, err := exec.Run(ctx, p)
+	if err != nil {
+		if res != nil {
+			view.Summary(f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
+		}
+		if ctx.Err() != nil {
+			return interrupted(ctx, "destroy")
+		}
+		return err
+	}
+	fmt.Fprintln(f.IO.ErrOut, "\nDestroy complete.")
+	return nil
+}
+
+// refuseRegistered stops destroy while Redis Cloud still uses the account.
+func refuseRegistered(l *live.State) error {
+	sec := l.Secrets[r.KeySecretName]
+	if sec == nil || sec.Tags[r.TagCloudAccountID] == "" {
+		return nil
+	}
+	return fmt.Errorf("this account is registered with Redis Cloud as cloud account %s: deregister it first (rciam destroy --deregister)", sec.Tags[r.TagCloudAccountID])
+}

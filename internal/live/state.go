@@ -1,0 +1,200 @@
+// Package live reads what an AWS account holds of rciam's entities — and
+// what else touches them (groups, inline and foreign policies, boundaries) —
+// in as few dependent rounds as the API allows, into a State that plan and
+// verify compare with the desired set. It never writes.
+package live
+
+import (
+	"strings"
+	"time"
+
+	r "github.com/rciam/rciam/internal/resource"
+)
+
+// State is a snapshot of the account. Maps are keyed by lower-case name
+// (IAM names are unique case-insensitively); a missing key means the entity
+// does not exist.
+type State struct {
+	AccountID string
+	CallerARN string
+	Partition string
+	Region    string
+
+	Policies map[string]*Policy
+	Roles    map[string]*Role
+	Users    map[string]*User
+	Groups   map[string]*Group
+	Profiles map[string]*Profile
+
+	// Keys are the access keys of redislabs-user (nil when it is absent).
+	Keys []AccessKey
+	// LoginProfile is redislabs-user's console login, nil when absent.
+	LoginProfile *LoginProfile
+	// Secrets are rciam's two secrets, by exact name.
+	Secrets map[string]*Secret
+	// PasswordPolicy is the account password policy, nil when none is set.
+	PasswordPolicy *PasswordPolicy
+	// StackOwned maps an address string ("role/redislabs-role") to the
+	// CloudFormation stack that owns the entity.
+	StackOwned map[string]string
+}
+
+// Policy is a managed policy.
+type Policy struct {
+	Name, ARN, Path, Description string
+	DefaultVersionID             string
+	Document                     []byte // default version, URL-decoded
+	Versions                     []PolicyVersion
+	AttachmentCount              int
+	Tags                         map[string]string
+	TagsKnown                    bool // false when the tags could not be read
+	AWSManaged                   bool
+}
+
+// PolicyVersion is one version of a managed policy.
+type PolicyVersion struct {
+	ID        string
+	IsDefault bool
+	Created   time.Time
+	Document  []byte
+}
+
+// Role is an IAM role.
+type Role struct {
+	Name, ARN, Path  string
+	Trust            []byte
+	AttachedPolicies []string          // ARNs
+	InlinePolicies   map[string][]byte // name → document
+	Boundary         string            // ARN, "" when none
+	Tags             map[string]string
+}
+
+// User is an IAM user.
+type User struct {
+	Name, ARN, Path  string
+	AttachedPolicies []string
+	InlinePolicies   map[string][]byte
+	Groups           []string
+	Boundary         string
+	Tags             map[string]string
+}
+
+// Group is an IAM group (its policies apply to its members).
+type Group struct {
+	Name, ARN        string
+	AttachedPolicies []string
+	InlinePolicies   map[string][]byte
+}
+
+// Profile is an instance profile.
+type Profile struct {
+	Name, ARN string
+	Roles     []string
+	Tags      map[string]string
+}
+
+// AccessKey is one access key's metadata.
+type AccessKey struct {
+	ID      string
+	Active  bool
+	Created time.Time
+	// LastUsed is read only for keys the stored secret does not belong to
+	// (LastUsedRead): a key never used since its creation cannot be in use
+	// by Redis Cloud or anyone else.
+	LastUsed     *time.Time
+	LastUsedRead bool
+}
+
+// LoginProfile is a user's console password setting.
+type LoginProfile struct {
+	Created               time.Time
+	PasswordResetRequired bool
+}
+
+// Secret is a Secrets Manager secret's metadata (never its value).
+type Secret struct {
+	Name, ARN, Description string
+	Tags                   map[string]string
+	// Deleted is set when the secret is scheduled for deletion.
+	Deleted *time.Time
+	// CurrentVersionID is the version labelled AWSCURRENT.
+	CurrentVersionID string
+	HasValue         bool
+}
+
+// PasswordPolicy is the part of the account password policy the generated
+// console password must satisfy.
+type PasswordPolicy struct {
+	MinLength                                  int
+	RequireLower, RequireUpper, RequireNumbers bool
+	RequireSymbols                             bool
+	MaxAgeDays                                 int
+	HardExpiry                                 bool
+}
+
+func key(name string) string { return strings.ToLower(name) }
+
+// Policy returns the managed policy called name, or nil.
+func (s *State) Policy(name string) *Policy { return s.Policies[key(name)] }
+
+// Role returns the role called name, or nil.
+func (s *State) Role(name string) *Role { return s.Roles[key(name)] }
+
+// User returns the user called name, or nil.
+func (s *State) User(name string) *User { return s.Users[key(name)] }
+
+// Profile returns the instance profile called name, or nil.
+func (s *State) Profile(name string) *Profile { return s.Profiles[key(name)] }
+
+// PolicyByARN returns a managed policy by ARN, or nil.
+func (s *State) PolicyByARN(arn string) *Policy {
+	for _, p := range s.Policies {
+		if p.ARN == arn {
+			return p
+		}
+	}
+	return nil
+}
+
+// Key returns the access key with id, or nil.
+func (s *State) Key(id string) *AccessKey {
+	for i := range s.Keys {
+		if s.Keys[i].ID == id {
+			return &s.Keys[i]
+		}
+	}
+	return nil
+}
+
+// Live reports whether the secret exists and is not scheduled for deletion.
+func (s *Secret) Live() bool { return s != nil && s.Deleted == nil }
+
+// How the stored secret was tied to a key (StoredKey).
+const (
+	ByVersion = "version" // the secret's current version id is the key's KeyVersionID
+	ByTag     = "tag"     // the secret's rciam:access-key-id tag
+	ByAdopt   = "adopt"   // an untagged secret (e.g. the CloudFormation template's) and a single key
+)
+
+// StoredKey returns the id of the access key whose secret is stored in the
+// key secret, and how that was established; "" when no secret is stored or
+// it cannot be tied to a key. A secret scheduled for deletion still counts:
+// restoring it brings the value back.
+func (s *State) StoredKey() (id, how string) {
+	sec := s.Secrets[r.KeySecretName]
+	if sec == nil || !sec.HasValue {
+		return "", ""
+	}
+	for _, k := range s.Keys {
+		if sec.CurrentVersionID == r.KeyVersionID(k.ID) {
+			return k.ID, ByVersion
+		}
+	}
+	if id := sec.Tags[r.TagKeyID]; id != "" {
+		return id, ByTag
+	}
+	if len(s.Keys) == 1 {
+		return s.Keys[0].ID, ByAdopt
+	}
+	return "", ""
+}

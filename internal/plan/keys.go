@@ -1,0 +1,187 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/live"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
+)
+
+// KeyInUseError stops a plan: redislabs-user has an access key the stored
+// secret does not belong to and that has been used, so it may be in use
+// (by Redis Cloud, or a setup in another region) and is not provably an
+// orphan of a crashed run.
+type KeyInUseError struct {
+	Keys   []live.AccessKey
+	Region string
+}
+
+func (e *KeyInUseError) Error() string {
+	parts := make([]string, len(e.Keys))
+	for i, k := range e.Keys {
+		status := "inactive"
+		if k.Active {
+			status = "active"
+		}
+		used := "never used"
+		if k.LastUsed != nil {
+			used = "last used " + k.LastUsed.UTC().Format(time.RFC3339)
+		}
+		parts[i] = fmt.Sprintf("%s (%s, created %s, %s)", secret.MaskKeyID(k.ID), status, k.Created.UTC().Format("2006-01-02"), used)
+	}
+	return fmt.Sprintf("%s has access keys whose secret is not stored in %s in %s and that have been used: %s; if rciam set this account up in another region pass that --region, otherwise delete the key (aws iam delete-access-key) and run apply again",
+		r.UserName, r.KeySecretName, e.Region, strings.Join(parts, ", "))
+}
+
+// keys plans the access key and its stored secret. The invariants: never
+// more than two keys (AWS's limit), never delete a key that may be in use,
+// and write a new key's secret before anything reports success.
+func (c *computer) keys() error {
+	userAddr := r.Addr(r.KindUser, r.UserName).String()
+	sec := c.l.Secrets[r.KeySecretName]
+	stored, how := c.l.StoredKey()
+	previous := ""
+	if sec != nil {
+		previous = sec.Tags[r.TagPreviousKeyID]
+	}
+	keep := ""
+	if k := c.l.Key(stored); k != nil && k.Active {
+		keep = stored
+	}
+
+	var deletes, inUse []live.AccessKey
+	for _, k := range c.l.Keys {
+		switch {
+		case k.ID == keep:
+		case k.ID == previous:
+			// kept by a rotation (grace period, or Redis Cloud not yet
+			// switched): rotate-key deletes it.
+		case k.ID == stored && !k.Active:
+			deletes = append(deletes, k) // deactivated: useless; replaced below
+		case k.LastUsedRead && k.LastUsed == nil:
+			deletes = append(deletes, k) // never used: its secret was never stored
+		default:
+			inUse = append(inUse, k)
+		}
+	}
+	if len(inUse) > 0 {
+		sort.Slice(inUse, func(i, j int) bool { return inUse[i].ID < inUse[j].ID })
+		return &KeyInUseError{Keys: inUse, Region: c.l.Region}
+	}
+	var deleteIDs []string
+	for _, k := range deletes {
+		addr := r.AccessKey(r.UserName, k.ID)
+		why := "never used and its secret is not stored: left by an interrupted run"
+		if k.ID == stored {
+			why = "inactive: replaced by a new key"
+		}
+		c.b.change(addr, Delete, why)
+		deleteIDs = append(deleteIDs, c.b.step(Step{Op: OpDeleteAccessKey, Address: addr, Name: r.UserName, Target: k.ID}))
+	}
+
+	secAddr := r.Addr(r.KindSecret, r.KeySecretName)
+	want := c.keySecretTags(keep)
+	if keep != "" {
+		c.b.change(r.AccessKey(r.UserName, keep), NoOp)
+		c.b.change(secAddr, NoOp)
+		restore := ""
+		if sec.Deleted != nil {
+			c.b.change(secAddr, Update, "restore (scheduled for deletion)")
+			restore = c.b.step(Step{Op: OpRestoreSecret, Address: secAddr, Name: r.KeySecretName})
+		}
+		if how == live.ByAdopt && !c.o.NoAdoptTags {
+			c.b.change(secAddr, Update, "adopt: the stored secret belongs to key "+secret.MaskKeyID(keep))
+		}
+		c.tagStep(secAddr, OpTagSecret, r.KeySecretName, want, sec.Tags, restore)
+		return nil
+	}
+
+	// A new key, then its secret.
+	keyAddr := r.AccessKey(r.UserName, "(new)")
+	c.b.change(keyAddr, Create)
+	create := c.b.step(Step{Op: OpCreateAccessKey, Address: keyAddr, Name: r.UserName,
+		Deps: append(deleteIDs, c.created[userAddr])})
+	st := Step{Op: OpStoreKeySecret, Address: secAddr, Name: r.KeySecretName, Tags: want,
+		Description: c.desiredSecret(r.KeySecretName).Description, Deps: []string{create}}
+	switch {
+	case sec == nil:
+		c.b.change(secAddr, Create, "the new key's secret")
+	default:
+		st.Exists, st.Restore = true, sec.Deleted != nil
+		c.b.change(secAddr, Update, "store the new key's secret")
+	}
+	c.b.step(st)
+	return nil
+}
+
+// keySecretTags are the tags the key secret must carry; the key id is
+// filled in by apply when the key is new.
+func (c *computer) keySecretTags(keyID string) map[string]string {
+	t := map[string]string{}
+	for k, v := range c.desiredSecret(r.KeySecretName).Tags {
+		t[k] = v
+	}
+	t[r.TagRegion] = c.d.Region
+	if keyID != "" {
+		t[r.TagKeyID] = keyID
+	}
+	return t
+}
+
+func (c *computer) desiredSecret(name string) desired.Secret {
+	for _, s := range c.d.Secrets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return desired.Secret{Name: name}
+}
+
+// password plans the console login and its stored password so that the
+// stored password always equals the login profile's, whatever step a run
+// dies after: where a password is new, the side that is missing is written
+// last (login missing: store, then create the login; secret missing: set
+// the login, then store).
+func (c *computer) password() {
+	userCreate := c.created[r.Addr(r.KindUser, r.UserName).String()]
+	ps := c.l.Secrets[r.PasswordSecretName]
+	lp := c.l.LoginProfile
+	loginAddr := r.Addr(r.KindLoginProfile, r.UserName)
+	secAddr := r.Addr(r.KindSecret, r.PasswordSecretName)
+	ds := c.desiredSecret(r.PasswordSecretName)
+	write := Step{Op: OpWritePassword, Address: secAddr, Name: r.PasswordSecretName, Description: ds.Description, Tags: ds.Tags}
+	if ps != nil {
+		write.Exists, write.Restore = true, ps.Deleted != nil
+	}
+	switch {
+	case lp == nil:
+		c.b.change(loginAddr, Create, "console password generated and stored first")
+		c.b.change(secAddr, map[bool]Action{true: Update, false: Create}[ps != nil], "new console password")
+		id := c.b.step(write)
+		c.b.step(Step{Op: OpCreateLoginProfile, Address: loginAddr, Name: r.UserName, Deps: []string{id, userCreate}})
+	case ps == nil || !ps.HasValue:
+		c.b.change(loginAddr, Update, "new console password (the stored one is missing)")
+		c.b.change(secAddr, map[bool]Action{true: Update, false: Create}[ps != nil], "new console password")
+		id := c.b.step(Step{Op: OpUpdateLoginProfile, Address: loginAddr, Name: r.UserName})
+		write.Deps = []string{id}
+		c.b.step(write)
+	default:
+		c.b.change(loginAddr, NoOp)
+		c.b.change(secAddr, NoOp)
+		if lp.PasswordResetRequired {
+			c.b.change(loginAddr, Update, "clear PasswordResetRequired (Redis Cloud cannot change the password)")
+			c.b.step(Step{Op: OpUpdateLoginProfile, Address: loginAddr, Name: r.UserName, ClearReset: true})
+		}
+		restore := ""
+		if ps.Deleted != nil {
+			c.b.change(secAddr, Update, "restore (scheduled for deletion)")
+			restore = c.b.step(Step{Op: OpRestoreSecret, Address: secAddr, Name: r.PasswordSecretName})
+		}
+		c.tagStep(secAddr, OpTagSecret, r.PasswordSecretName, ds.Tags, ps.Tags, restore)
+	}
+}

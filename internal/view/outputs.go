@@ -1,0 +1,50 @@
+package view
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/rciam/rciam/internal/outputs"
+)
+
+// OutputsTable writes SPEC.md's outputs table with values: secrets are
+// their Secrets Manager ARNs unless revealed.
+func OutputsTable(w io.Writer, o *outputs.Outputs) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "OUTPUT\tVALUE\tBY HAND\tBY API")
+	for _, row := range outputs.Table {
+		v := o.Value(row.Name)
+		if v == "" {
+			continue // IAMRoleName in layout rv
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", row.Name, v, row.ByHand, row.ByAPI)
+	}
+	return tw.Flush()
+}
+
+// OutputsHand writes the values a person types into the Redis Cloud
+// console, under the console's labels.
+func OutputsHand(w io.Writer, o *outputs.Outputs) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range outputs.Table {
+		if v := o.Value(row.Name); row.ByHand != "-" && v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", row.ByHand, v)
+		}
+	}
+	return tw.Flush()
+}
+
+// OutputsJSON writes SPEC.md's outputs JSON (no IAMRoleName in layout rv).
+func OutputsJSON(w io.Writer, o *outputs.Outputs) error {
+	m := map[string]string{}
+	for _, row := range outputs.Table {
+		if v := o.Value(row.Name); v != "" || row.Name != "IAMRoleName" {
+			m[row.Name] = v
+		}
+	}
+	return writeJSON(w, m)
+}
+
+// APIBody writes the exact body of POST /v1/cloud-accounts.
+func APIBody(w io.Writer, b outputs.APIBody) error { return writeJSON(w, b) }

@@ -1,0 +1,47 @@
+package view
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/plan"
+)
+
+// Progress reports apply and destroy steps on stderr as they finish.
+type Progress struct {
+	W     io.Writer
+	Style Style
+	mu    sync.Mutex
+	start map[string]time.Time
+}
+
+func (p *Progress) StepStart(s plan.Step) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.start == nil {
+		p.start = map[string]time.Time{}
+	}
+	p.start[s.ID] = time.Now()
+}
+
+func (p *Progress) StepDone(s plan.Step, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := time.Since(p.start[s.ID]).Round(time.Millisecond)
+	if err != nil {
+		fmt.Fprintf(p.W, "  %s %s %s: %s\n", p.Style.paint("31", "✗"), s.Op, s.Address, awsclient.Short(err))
+		return
+	}
+	fmt.Fprintf(p.W, "  %s %s %s (%s)\n", p.Style.paint("32", "✓"), s.Op, s.Address, d)
+}
+
+// Summary writes what a run did and did not do.
+func Summary(w io.Writer, done, failed, notRun []plan.Step) {
+	fmt.Fprintf(w, "%d step(s) done, %d failed, %d not run.\n", len(done), len(failed), len(notRun))
+	for _, s := range notRun {
+		fmt.Fprintf(w, "  not run: %s %s\n", s.Op, s.Address)
+	}
+}
