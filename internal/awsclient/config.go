@@ -31,6 +31,8 @@ type Options struct {
 	// APIOptions are added to every client's middleware stack (call
 	// recording, verbose logging, tests' fault hooks).
 	APIOptions []func(*middleware.Stack) error
+	// Credentials replaces the standard chain (tests only).
+	Credentials aws.CredentialsProvider
 }
 
 // DefaultMaxAttempts is used when AWS_MAX_ATTEMPTS and the profile's
@@ -53,6 +55,9 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(o.Credentials))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -92,7 +92,7 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 	exec := &apply.Executor{IAM: pr.env.iam, Secrets: pr.env.sm, Region: pr.live.Region,
 		PasswordPolicy: pr.live.PasswordPolicy, Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
 	conv := &apply.Converger{
-		Read:    pr.env.reader(false).Read,
+		Read:    pr.env.rereader(pr.live).Read,
 		Exec:    exec,
 		Desired: pr.want,
 		Options: plan.Options{NoAdoptTags: o.noAdoptTags},
@@ -117,4 +117,3 @@ func interrupted(ctx context.Context, command string) error {
 	}
 	return fmt.Errorf("%w: what was done is kept; run %s again to finish", errCancelled, command)
 }
-

@@ -47,7 +47,7 @@ func (f *Factory) aws(ctx context.Context) (*awsEnv, error) {
 		}
 	}
 	opts := append([]func(*middleware.Stack) error{rec.APIOption}, f.apiOptions...)
-	cfg, err := awsclient.Load(ctx, awsclient.Options{Profile: f.Profile, Region: f.Region, EndpointURL: f.EndpointURL, APIOptions: opts})
+	cfg, err := awsclient.Load(ctx, awsclient.Options{Profile: f.Profile, Region: f.Region, EndpointURL: f.EndpointURL, APIOptions: opts, Credentials: f.credentials})
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +57,14 @@ func (f *Factory) aws(ctx context.Context) (*awsEnv, error) {
 
 func (e *awsEnv) reader(awsManaged bool) *live.Reader {
 	return &live.Reader{IAM: e.iam, STS: e.sts, Secrets: e.sm, Region: e.cfg.Region, AWSManaged: awsManaged}
+}
+
+// rereader reads an account already read once: the policy tags come in the
+// first round.
+func (e *awsEnv) rereader(l *live.State) *live.Reader {
+	rd := e.reader(false)
+	rd.AccountID, rd.Partition = l.AccountID, l.Partition
+	return rd
 }
 
 // readAccount takes the first snapshot and refuses credentials rciam must

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,8 @@ type Factory struct {
 	env *awsEnv
 	// apiOptions are added to every AWS client (tests: call counting).
 	apiOptions []func(*middleware.Stack) error
+	// credentials replaces the standard chain (tests only).
+	credentials aws.CredentialsProvider
 }
 
 // NewFactory returns a Factory writing to ios.

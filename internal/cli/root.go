@@ -33,7 +33,11 @@ func Main() int {
 // Run executes one command line against the given streams and returns its
 // exit code. It is the single place where errors are printed.
 func Run(ctx context.Context, ios *iostreams.IOStreams, args []string) (code int) {
-	f := NewFactory(ios)
+	return run(ctx, NewFactory(ios), args)
+}
+
+func run(ctx context.Context, f *Factory, args []string) (code int) {
+	ios := f.IO
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)

@@ -48,6 +48,9 @@ type Reader struct {
 	// AWSManaged also reads AWS managed policies (verify: an attached AWS
 	// managed policy can deny too). Costs pages on real AWS.
 	AWSManaged bool
+	// AccountID and Partition, when known (a read-back), let the policy tags
+	// be read in the first round.
+	AccountID, Partition string
 }
 
 // Read takes a snapshot in two dependent rounds at most: everything that
@@ -72,6 +75,13 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	g.Go(func() (err error) { login, err = rd.login(gctx); return })
 	g.Go(func() (err error) { profile, err = rd.profile(gctx); return })
 	g.Go(func() (err error) { s.PasswordPolicy, err = rd.passwordPolicy(gctx); return })
+	known := map[string]*Policy{}
+	if rd.AccountID != "" {
+		for _, name := range []string{r.InstancePolicyName, r.UserPolicyName} {
+			known[name] = &Policy{Name: name, ARN: fmt.Sprintf("arn:%s:iam::%s:policy/%s", rd.Partition, rd.AccountID, name)}
+			g.Go(func() error { return rd.readPolicyTags(gctx, known[name], true) })
+		}
+	}
 	secrets := make([]*Secret, 2)
 	for i, name := range []string{r.KeySecretName, r.PasswordSecretName} {
 		g.Go(func() (err error) { secrets[i], err = rd.secret(gctx, name); return })
@@ -86,6 +96,11 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	for _, sec := range secrets {
 		if sec != nil {
 			s.Secrets[sec.Name] = sec
+		}
+	}
+	for name, k := range known {
+		if p := s.Policy(name); p != nil && k.TagsKnown {
+			p.Tags, p.TagsKnown = k.Tags, true
 		}
 	}
 	g, gctx = errgroup.WithContext(ctx)
@@ -259,19 +274,24 @@ func (rd *Reader) secret(ctx context.Context, name string) (*Secret, error) {
 // authorization details carry none.
 func (rd *Reader) policyTags(ctx context.Context, g *errgroup.Group, s *State) {
 	for _, name := range []string{r.InstancePolicyName, r.UserPolicyName} {
-		p := s.Policy(name)
-		if p == nil {
-			continue
+		if p := s.Policy(name); p != nil && !p.TagsKnown {
+			g.Go(func() error { return rd.readPolicyTags(ctx, p, false) })
 		}
-		g.Go(func() error {
-			out, err := rd.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(p.ARN)})
-			if err != nil {
-				return awsclient.Wrap("read policy "+p.Name+" (iam:GetPolicy)", err)
-			}
-			p.Tags, p.TagsKnown = tags(out.Policy.Tags), true
-			return nil
-		})
 	}
+}
+
+// readPolicyTags reads one policy's tags; with mayBeAbsent a missing policy
+// is no error (its tags stay unknown).
+func (rd *Reader) readPolicyTags(ctx context.Context, p *Policy, mayBeAbsent bool) error {
+	out, err := rd.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(p.ARN)})
+	if mayBeAbsent && awsclient.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return awsclient.Wrap("read policy "+p.Name+" (iam:GetPolicy)", err)
+	}
+	p.Tags, p.TagsKnown = tags(out.Policy.Tags), true
+	return nil
 }
 
 // lastUsed reads when each key the stored secret does not belong to was

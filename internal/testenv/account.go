@@ -33,6 +33,8 @@ type Account struct {
 func (m *Moto) NewAccount() (*Account, error) {
 	ctx, cancel := waitCtx()
 	defer cancel()
+	m.auth.Lock()
+	defer m.auth.Unlock()
 	id := nextAccountID()
 	cfg := aws.Config{
 		Region:       Region,
@@ -92,6 +94,7 @@ func (a *Account) Env() []string {
 		"AWS_CONFIG_FILE=" + os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_DEFAULT_REGION=" + Region,
 	}
 }
 

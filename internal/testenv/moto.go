@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +28,9 @@ type Moto struct {
 	URL string
 	cmd *exec.Cmd
 	log *os.File
+	// auth serialises the windows in which signature checking is on with
+	// account creation, which signs with a key moto does not know.
+	auth sync.Mutex
 }
 
 // StartMoto starts moto_server on 127.0.0.1 on a free port and waits until
@@ -81,9 +85,21 @@ func (m *Moto) Stop() {
 	}
 }
 
-// SetAuth turns moto's request-signature and permission checking on or off
-// for every account (MOTO-NOTES.md, "Signatures and permissions").
-func (m *Moto) SetAuth(on bool) error {
+// WithAuth runs fn with moto's signature and permission checking on
+// (MOTO-NOTES.md, "Signatures and permissions"), for every account: calls
+// signed with a wrong secret fail while fn runs. Accounts are not created
+// meanwhile.
+func (m *Moto) WithAuth(fn func() error) error {
+	m.auth.Lock()
+	defer m.auth.Unlock()
+	if err := m.setAuth(true); err != nil {
+		return err
+	}
+	defer m.setAuth(false)
+	return fn()
+}
+
+func (m *Moto) setAuth(on bool) error {
 	body := "inf"
 	if on {
 		body = "0"
