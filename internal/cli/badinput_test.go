@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/testenv"
+)
+
+// Bad input: one clear line on stderr, a non-zero exit, within seconds, and
+// no change to the account (SPEC.md "Behaviour users rely on").
+func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	big := filepath.Join(t.TempDir(), "big.json")
+	var stmts []string
+	for i := 0; i < 120; i++ {
+		stmts = append(stmts, fmt.Sprintf(`{"Sid":"S%d","Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}`, i))
+	}
+	if err := os.WriteFile(big, []byte(`{"Version":"2012-10-17","Statement":[`+strings.Join(stmts, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst := "../policysource/bundled/docs-v1/RedisLabsInstanceRolePolicy.json"
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown output", []string{"--output", "yaml", "apply", "--yes"}, []string{"--output", "text or json"}},
+		{"unknown layout", []string{"apply", "--yes", "--layout", "enterprise"}, []string{"--layout", "cloud or rv"}},
+		{"unknown flag", []string{"apply", "--yes", "--colour"}, []string{"unknown flag"}},
+		{"unknown policy version", []string{"apply", "--yes", "--policy-version", "v9"}, []string{"v9", "docs-v1"}},
+		{"unreadable policy file", []string{"apply", "--yes", "--instance-policy-file", "/nonexistent", "--user-policy-file", inst}, []string{"--instance-policy-file"}},
+		{"oversized policy", []string{"apply", "--yes", "--instance-policy-file", inst, "--user-policy-file", big}, []string{"6,144", "big.json"}},
+		{"no terminal, no --yes", []string{"apply"}, []string{"--yes"}},
+		{"destroy: no terminal, no --yes", []string{"destroy"}, []string{"--yes"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res := rciam(t, acct, runOpts{}, tc.args...)
+			if res.code != 1 {
+				t.Fatalf("exit %d, want 1; stderr %s", res.code, res.stderr)
+			}
+			res.oneLine(t, tc.want...)
+			if w := writes(res.calls); len(w) > 0 {
+				t.Errorf("bad input made writes: %v", w)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %s", d)
+			}
+		})
+	}
+}
+
+// A closed endpoint is reported within 10 s as one line.
+func TestClosedEndpoint(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	acct := &testenv.Account{ID: "000000000000", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "x", Endpoint: addr}
+	start := time.Now()
+	res := rciam(t, acct, runOpts{}, "plan")
+	res.mustCode(t, 1)
+	res.oneLine(t, "cannot reach "+addr)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
+
+// The confirmation accepts only the word yes.
+func TestApplyConfirmation(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	no := rciam(t, acct, runOpts{tty: true, stdin: "y\n"}, "apply").mustCode(t, 1)
+	if !strings.Contains(no.stderr, "cancelled") || len(writes(no.calls)) > 0 {
+		t.Errorf("answer y: %s (writes %v)", no.stderr, writes(no.calls))
+	}
+	rciam(t, acct, runOpts{tty: true, stdin: "yes\n"}, "apply").mustCode(t, 0)
+	// Nothing to change: no question is asked, so empty stdin is fine.
+	rciam(t, acct, runOpts{tty: true}, "apply").mustCode(t, 0)
+}
+
+func TestRootCredentialsRefused(t *testing.T) {
+	t.Parallel()
+	f := NewFactory(nil)
+	root := &live.State{CallerARN: "arn:aws:iam::123456789012:root", Partition: "aws"}
+	if err := f.checkCaller(root); err == nil || !strings.Contains(err.Error(), "--allow-root") {
+		t.Errorf("root: %v", err)
+	}
+	f.AllowRoot = true
+	if err := f.checkCaller(root); err != nil {
+		t.Errorf("root with --allow-root: %v", err)
+	}
+	if err := f.checkCaller(&live.State{CallerARN: "arn:aws-cn:iam::123456789012:user/x", Partition: "aws-cn"}); err == nil {
+		t.Error("aws-cn accepted")
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds cmd/rciam once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rciam-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "rciam")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/rciam").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v: %s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// No credentials anywhere: one line that says where credentials come from.
+func TestNoCredentials(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	cmd := exec.Command(binary(t), "plan", "--endpoint-url", acct.Endpoint, "--region", testenv.Region)
+	home := t.TempDir()
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v; stderr %s", err, stderr.String())
+	}
+	res := result{stderr: stderr.String()}
+	res.oneLine(t, "no AWS credentials found")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+}

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/rciam/rciam/internal/testenv"
+)
+
+// cancelAfter cancels the run right after the first call of op returned:
+// the call took effect, nothing after it starts (Ctrl-C at that point).
+func cancelAfter(op string) (context.Context, func(*middleware.Stack) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	return ctx, func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("cancelAfter", func(c context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(c, in)
+			if awsmiddleware.GetOperationName(c) == op {
+				cancel()
+			}
+			return out, md, err
+		}), middleware.After)
+	}
+}
+
+// An apply interrupted right after CreateAccessKey (the key exists, its
+// secret was never stored) exits 130; the next apply deletes that key,
+// makes a new one and stores it: one key, matching its secret.
+func TestInterruptedApplyIsFinished(t *testing.T) {
+	t.Parallel()
+	for _, op := range []string{"CreateUser", "CreateAccessKey", "CreateSecret", "AttachRolePolicy"} {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			acct := testenv.NeedMoto(t, moto)
+			ctx, opt := cancelAfter(op)
+			res := rciam(t, acct, runOpts{ctx: ctx, apiOptions: []func(*middleware.Stack) error{opt}}, "apply", "--yes")
+			if res.code != 130 {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", res.code, res.stderr)
+			}
+			if !strings.Contains(res.stderr, "run apply again") {
+				t.Errorf("stderr does not say what to do:\n%s", res.stderr)
+			}
+			rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+			testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+			rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
+		})
+	}
+}
+
+// A key nobody ever used that the stored secret does not belong to is an
+// orphan: apply deletes it and keeps the stored one.
+func TestUnusedExtraKeyIsDeleted(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	extra, err := iam.NewFromConfig(acct.Config()).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("redislabs-user")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(extra.AccessKey.AccessKeyId)
+	p := rciam(t, acct, runOpts{}, "plan", "--output", "json").mustCode(t, 0)
+	if !strings.Contains(p.stdout, `"access-key/redislabs-user/`+id+`"`) || !strings.Contains(p.stdout, `"delete"`) {
+		t.Errorf("plan does not delete the orphan key:\n%s", p.stdout)
+	}
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	if after := testenv.CheckSpec(t, moto, acct, testenv.Spec{}); after.KeyID != before.KeyID {
+		t.Errorf("stored key replaced: %s → %s", before.KeyID, after.KeyID)
+	}
+}
+
+// A used key whose secret rciam does not hold may be in use: apply stops,
+// lists it, and changes nothing.
+func TestUsedUnknownKeyStopsApply(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	ctx := context.Background()
+	c := iam.NewFromConfig(acct.Config())
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("redislabs-user")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("redislabs-user")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sec := aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)
+	if _, err := sts.NewFromConfig(acct.ConfigFor(id, sec)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	last, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	if err != nil || last.AccessKeyLastUsed == nil || last.AccessKeyLastUsed.LastUsedDate == nil {
+		t.Skipf("moto did not record the key's use (%v): nothing to test", err)
+	}
+	res := rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 1)
+	res.oneLine(t, "redislabs-user has access keys", id[:4]+"…"+id[len(id)-4:], "last used", "--region")
+	if w := writes(res.calls); len(w) > 0 {
+		t.Errorf("apply wrote %v", w)
+	}
+	if strings.Contains(res.stderr, sec) {
+		t.Error("secret leaked")
+	}
+}
+
+// No secret value appears in any output of any run without
+// --show-secrets, -v included.
+func TestNoSecretInOutput(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	var runs []result
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "apply", "--yes").mustCode(t, 0))
+	st := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	// Repairs that write secrets: a new console password (its secret is
+	// gone for good) and a restored key secret (deleted from the console,
+	// with a recovery window).
+	sm := secretsmanager.NewFromConfig(acct.Config())
+	if _, err := sm.DeleteSecret(context.Background(), &secretsmanager.DeleteSecretInput{SecretId: aws.String("/redislabsuser/password"), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.DeleteSecret(context.Background(), &secretsmanager.DeleteSecretInput{SecretId: aws.String("/redislabsuser/secret_access_key"), RecoveryWindowInDays: aws.Int64(7)}); err != nil {
+		t.Fatal(err)
+	}
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "plan").mustCode(t, 0))
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "apply", "--yes").mustCode(t, 0))
+	st2 := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	if st2.KeyID != st.KeyID || st2.Password == st.Password {
+		t.Errorf("repair: key %s→%s (want kept), password changed %v (want new)", st.KeyID, st2.KeyID, st2.Password != st.Password)
+	}
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "outputs").mustCode(t, 0))
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "--output", "json", "outputs").mustCode(t, 0))
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "outputs", "--format", "hand").mustCode(t, 0))
+	runs = append(runs, rciam(t, acct, runOpts{}, "-v", "destroy", "--yes").mustCode(t, 0))
+	for _, r := range runs {
+		for _, s := range []string{st.KeySecret, st.Password, st2.KeySecret, st2.Password, acct.SecretAccessKey} {
+			if strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s) {
+				t.Errorf("a secret appears in output:\n%s\n%s", r.stdout, r.stderr)
+			}
+		}
+	}
+	if !strings.Contains(runs[0].stderr, "aws iam CreateUser") {
+		t.Errorf("-v does not show the AWS calls:\n%s", runs[0].stderr)
+	}
+}
+
+// The generated password meets a strict account password policy.
+func TestPasswordPolicyIsMet(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	if _, err := iam.NewFromConfig(acct.Config()).UpdateAccountPasswordPolicy(context.Background(), &iam.UpdateAccountPasswordPolicyInput{
+		MinimumPasswordLength: aws.Int32(64), RequireSymbols: true, RequireNumbers: true,
+		RequireUppercaseCharacters: true, RequireLowercaseCharacters: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	st := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	if len(st.Password) < 64 || !strings.ContainsAny(st.Password, "!@#$%^&*()_+-=[]{}|'") || !strings.ContainsAny(st.Password, "0123456789") {
+		t.Errorf("password of length %d does not meet the policy", len(st.Password))
+	}
+}
