@@ -94,4 +94,3 @@ func (e *Executor) deleteSecret(ctx context.Context, s plan.Step) error {
 	}
 	return err
 }
-

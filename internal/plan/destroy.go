@@ -35,7 +35,7 @@ func (e *BlockedError) Error() string {
 // Force). Entities left in place are reported as warnings.
 func Destroy(d *desired.Set, l *live.State, o DestroyOptions) (*Plan, error) {
 	x := &destroyer{b: newBuilder(&Plan{Account: l.AccountID, Layout: d.Layout}), d: d, l: l, o: o,
-		detaches: map[string][]string{}, roleOut: map[string][]string{}}
+		detaches: map[string][]string{}, roleOut: map[string][]string{}, kept: map[string]bool{}}
 	x.user()
 	x.roles()
 	x.profiles()
@@ -57,10 +57,20 @@ type destroyer struct {
 	detaches map[string][]string
 	// roleOut maps a role name to the steps taking it out of profiles.
 	roleOut map[string][]string
+	// kept are the layout's entities destroy leaves in place.
+	kept map[string]bool
 }
 
 // removable decides whether an entity is rciam's to delete.
 func (x *destroyer) removable(addr r.Address, tags map[string]string, tagsKnown bool) bool {
+	ok := x.decide(addr, tags, tagsKnown)
+	if !ok {
+		x.kept[addr.String()] = true
+	}
+	return ok
+}
+
+func (x *destroyer) decide(addr r.Address, tags map[string]string, tagsKnown bool) bool {
 	if owner := x.l.StackOwned[addr.String()]; owner != "" && !x.o.Force {
 		x.b.warn(fmt.Sprintf("%s is owned by CloudFormation stack %s: left in place; delete the stack instead (or pass --force)", addr, owner))
 		return false
@@ -193,9 +203,14 @@ func (x *destroyer) policies() {
 		if p == nil || !x.removable(addr, p.Tags, p.TagsKnown) {
 			continue
 		}
+		holders := x.foreignAttachments(p.ARN)
+		if h := x.keptHolder(holders); h != "" {
+			x.b.warn(fmt.Sprintf("%s is left in place: %s, which destroy keeps, uses it", addr, h))
+			continue
+		}
 		x.b.change(addr, Delete)
 		deps := append([]string(nil), x.detaches[p.ARN]...)
-		for _, holder := range x.foreignAttachments(p.ARN) {
+		for _, holder := range holders {
 			x.block(fmt.Sprintf("%s is attached to %s", addr, holder.addr))
 			deps = append(deps, x.b.step(holder.step))
 		}
@@ -206,6 +221,17 @@ func (x *destroyer) policies() {
 		}
 		x.b.step(Step{Op: OpDeletePolicy, Address: addr, Name: p.ARN, Deps: deps})
 	}
+}
+
+// keptHolder returns the first holder that is a layout entity destroy
+// keeps: the policy must stay with it.
+func (x *destroyer) keptHolder(hs []holder) string {
+	for _, h := range hs {
+		if x.kept[h.addr] {
+			return h.addr
+		}
+	}
+	return ""
 }
 
 type holder struct {

@@ -61,8 +61,8 @@ func (c *computer) keys() error {
 		case k.ID == previous:
 			// kept by a rotation (grace period, or Redis Cloud not yet
 			// switched): rotate-key deletes it.
-		case k.ID == stored && !k.Active:
-			deletes = append(deletes, k) // deactivated: useless; replaced below
+		case !k.Active:
+			deletes = append(deletes, k) // cannot sign anything: nobody can be using it
 		case k.LastUsedRead && k.LastUsed == nil:
 			deletes = append(deletes, k) // never used: its secret was never stored
 		default:
@@ -77,8 +77,11 @@ func (c *computer) keys() error {
 	for _, k := range deletes {
 		addr := r.AccessKey(r.UserName, k.ID)
 		why := "never used and its secret is not stored: left by an interrupted run"
-		if k.ID == stored {
-			why = "inactive: replaced by a new key"
+		if !k.Active {
+			why = "inactive"
+			if k.ID == stored {
+				why = "inactive: replaced by a new key"
+			}
 		}
 		c.b.change(addr, Delete, why)
 		deleteIDs = append(deleteIDs, c.b.step(Step{Op: OpDeleteAccessKey, Address: addr, Name: r.UserName, Target: k.ID}))

@@ -1,0 +1,330 @@
+package plan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/policysource"
+	r "github.com/rciam/rciam/internal/resource"
+)
+
+const acct = "123456789012"
+
+func want(t *testing.T, layout desired.Layout) *desired.Set {
+	t.Helper()
+	sel, err := policysource.Bundled("docs-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := desired.Build(sel, desired.Options{Layout: layout, AccountID: acct, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func empty() *live.State {
+	return &live.State{AccountID: acct, Partition: "aws", Region: "eu-west-1", Policies: map[string]*live.Policy{},
+		Roles: map[string]*live.Role{}, Users: map[string]*live.User{}, Groups: map[string]*live.Group{},
+		Profiles: map[string]*live.Profile{}, Secrets: map[string]*live.Secret{}}
+}
+
+func copyTags(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// converged is an account exactly as d wants it, with key AKIAOLD.
+func converged(d *desired.Set) *live.State {
+	l := empty()
+	for _, p := range d.Policies {
+		l.Policies[strings.ToLower(p.Name)] = &live.Policy{Name: p.Name, ARN: d.PolicyARN(p.Name), Description: p.Description,
+			Document: p.Document, DefaultVersionID: "v1", Versions: []live.PolicyVersion{{ID: "v1", IsDefault: true, Document: p.Document}},
+			Tags: copyTags(p.Tags), TagsKnown: true}
+	}
+	for _, role := range d.Roles {
+		lr := &live.Role{Name: role.Name, Trust: role.Trust, Tags: copyTags(role.Tags)}
+		for _, pn := range role.Policies {
+			lr.AttachedPolicies = append(lr.AttachedPolicies, d.PolicyARN(pn))
+		}
+		l.Roles[strings.ToLower(role.Name)] = lr
+	}
+	for _, p := range d.Profiles {
+		l.Profiles[strings.ToLower(p.Name)] = &live.Profile{Name: p.Name, Roles: []string{p.Role}, Tags: copyTags(p.Tags)}
+	}
+	u := &live.User{Name: d.User.Name, Tags: copyTags(d.User.Tags)}
+	for _, pn := range d.User.Policies {
+		u.AttachedPolicies = append(u.AttachedPolicies, d.PolicyARN(pn))
+	}
+	l.Users[strings.ToLower(u.Name)] = u
+	l.Keys = []live.AccessKey{{ID: "AKIAOLD", Active: true}}
+	l.LoginProfile = &live.LoginProfile{}
+	l.Secrets[r.KeySecretName] = &live.Secret{Name: r.KeySecretName, HasValue: true, CurrentVersionID: r.KeyVersionID("AKIAOLD"),
+		Tags: map[string]string{r.TagManagedBy: r.ManagedByValue, r.TagKeyID: "AKIAOLD", r.TagRegion: "eu-west-1"}}
+	l.Secrets[r.PasswordSecretName] = &live.Secret{Name: r.PasswordSecretName, HasValue: true, CurrentVersionID: "x",
+		Tags: map[string]string{r.TagManagedBy: r.ManagedByValue}}
+	return l
+}
+
+func ops(p *Plan) []string {
+	var out []string
+	for _, s := range p.Steps {
+		out = append(out, string(s.Op)+" "+s.Address.String())
+	}
+	return out
+}
+
+func hasOp(p *Plan, op Op) *Step {
+	for i := range p.Steps {
+		if p.Steps[i].Op == op {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
+
+func TestEmptyAccountPlansEveryEntity(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	p, err := Compute(d, empty(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, u, del := p.Counts()
+	if c != 10 || u != 0 || del != 0 {
+		t.Errorf("counts = %d/%d/%d, want 10 creates: %v", c, u, del, ops(p))
+	}
+	// Dependencies: the key secret waits for the key, the key for the user,
+	// the login profile for the password secret and the user.
+	byID := map[string]Step{}
+	for _, s := range p.Steps {
+		byID[s.ID] = s
+	}
+	depOps := func(op Op) []string {
+		var out []string
+		for _, id := range hasOp(p, op).Deps {
+			out = append(out, string(byID[id].Op))
+		}
+		return out
+	}
+	if got := strings.Join(depOps(OpStoreKeySecret), ","); got != "CreateAccessKey" {
+		t.Errorf("StoreKeySecret deps = %s", got)
+	}
+	if got := strings.Join(depOps(OpCreateAccessKey), ","); got != "CreateUser" {
+		t.Errorf("CreateAccessKey deps = %s", got)
+	}
+	if got := strings.Join(depOps(OpCreateLoginProfile), ","); got != "WritePassword,CreateUser" {
+		t.Errorf("CreateLoginProfile deps = %s", got)
+	}
+	if s := hasOp(p, OpStoreKeySecret); s.Tags[r.TagRegion] != "eu-west-1" || s.Tags[r.TagManagedBy] != "rciam" {
+		t.Errorf("key secret tags = %v", s.Tags)
+	}
+}
+
+func TestConvergedAccountPlansNothing(t *testing.T) {
+	t.Parallel()
+	for _, layout := range []desired.Layout{desired.LayoutCloud, desired.LayoutRV} {
+		d := want(t, layout)
+		p, err := Compute(d, converged(d), Options{})
+		if err != nil || p.HasChanges() {
+			t.Errorf("%s: err %v, steps %v", layout, err, ops(p))
+		}
+	}
+}
+
+func TestRVLayoutHasNoConsoleRole(t *testing.T) {
+	t.Parallel()
+	p, _ := Compute(want(t, desired.LayoutRV), empty(), Options{})
+	for _, c := range p.Changes {
+		if c.Address.String() == "role/redislabs-role" {
+			t.Error("layout rv plans redislabs-role")
+		}
+	}
+}
+
+func TestDrift(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	cases := []struct {
+		name  string
+		drift func(l *live.State)
+		ops   []Op
+		opts  Options
+	}{
+		{"template-made account: tags only", func(l *live.State) {
+			for _, p := range l.Policies {
+				p.Tags = map[string]string{}
+			}
+			for _, role := range l.Roles {
+				role.Tags = map[string]string{r.TagUsedBy: r.UsedByValue}
+			}
+			l.Users["redislabs-user"].Tags = map[string]string{r.TagUsedBy: r.UsedByValue}
+			l.Profiles["redislabs-cluster-node-role"].Tags = map[string]string{}
+			l.Secrets[r.KeySecretName].Tags = map[string]string{}
+			l.Secrets[r.KeySecretName].CurrentVersionID = "random"
+			l.Secrets[r.PasswordSecretName].Tags = map[string]string{}
+		}, []Op{OpTagPolicy, OpTagPolicy, OpTagRole, OpTagRole, OpTagProfile, OpTagUser, OpTagSecret, OpTagSecret}, Options{}},
+		{"template-made account with --no-adopt-tags", func(l *live.State) {
+			l.Users["redislabs-user"].Tags = map[string]string{r.TagUsedBy: r.UsedByValue}
+			l.Secrets[r.KeySecretName].Tags = map[string]string{}
+		}, nil, Options{NoAdoptTags: true}},
+		{"user policy detached", func(l *live.State) { l.Users["redislabs-user"].AttachedPolicies = nil }, []Op{OpAttachUserPolicy}, Options{}},
+		{"trust without MFA", func(l *live.State) {
+			l.Roles["redislabs-role"].Trust = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"168085023892"},"Action":"sts:AssumeRole"}]}`)
+		}, []Op{OpUpdateTrust}, Options{}},
+		{"trust in another form, same meaning", func(l *live.State) {
+			l.Roles["redislabs-role"].Trust = []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["168085023892"]},"Action":["sts:AssumeRole"],"Condition":{"Bool":{"aws:MultiFactorAuthPresent":true}}}}`)
+		}, nil, Options{}},
+		{"role out of profile", func(l *live.State) { l.Profiles["redislabs-cluster-node-role"].Roles = []string{"other"} }, []Op{OpRemoveRoleFromProfile, OpAddRoleToProfile}, Options{}},
+		{"key inactive", func(l *live.State) { l.Keys[0].Active = false }, []Op{OpDeleteAccessKey, OpCreateAccessKey, OpStoreKeySecret}, Options{}},
+		{"login profile deleted", func(l *live.State) { l.LoginProfile = nil }, []Op{OpWritePassword, OpCreateLoginProfile}, Options{}},
+		{"password secret deleted for good", func(l *live.State) { delete(l.Secrets, r.PasswordSecretName) }, []Op{OpUpdateLoginProfile, OpWritePassword}, Options{}},
+		{"key secret scheduled for deletion", func(l *live.State) {
+			now := time.Now()
+			l.Secrets[r.KeySecretName].Deleted = &now
+		}, []Op{OpRestoreSecret}, Options{}},
+		{"password reset required", func(l *live.State) { l.LoginProfile.PasswordResetRequired = true }, []Op{OpUpdateLoginProfile}, Options{}},
+		{"run died between secret write and tag", func(l *live.State) {
+			used := time.Now()
+			l.Keys = []live.AccessKey{{ID: "AKIAOLD", Active: false, LastUsed: &used, LastUsedRead: true}, {ID: "AKIANEW", Active: true}}
+			l.Secrets[r.KeySecretName].CurrentVersionID = r.KeyVersionID("AKIANEW")
+		}, []Op{OpDeleteAccessKey, OpTagSecret}, Options{}},
+		{"unused orphan key", func(l *live.State) {
+			l.Keys = append(l.Keys, live.AccessKey{ID: "AKIAORPHAN", Active: true, LastUsedRead: true})
+		}, []Op{OpDeleteAccessKey}, Options{}},
+		{"rotation's previous key is kept", func(l *live.State) {
+			l.Keys = append(l.Keys, live.AccessKey{ID: "AKIAPREV", Active: false, LastUsedRead: true})
+			l.Secrets[r.KeySecretName].Tags[r.TagPreviousKeyID] = "AKIAPREV"
+		}, nil, Options{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := converged(d)
+			tc.drift(l)
+			p, err := Compute(d, l, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range p.Steps {
+				got = append(got, string(s.Op))
+			}
+			var w []string
+			for _, o := range tc.ops {
+				w = append(w, string(o))
+			}
+			if strings.Join(got, ",") != strings.Join(w, ",") {
+				t.Errorf("steps = %v, want %v", got, w)
+			}
+		})
+	}
+}
+
+func TestPolicyUpdateRespectsVersionLimit(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d)
+	p := l.Policies["redislabsiamuserrestrictedpolicy"]
+	old := []byte(`{"Version":"2012-10-17","Statement":[{"Sid":"Support","Effect":"Allow","Action":"support:*","Resource":"*"}]}`)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.Versions = nil
+	for i, id := range []string{"v7", "v3", "v4", "v5", "v6"} {
+		p.Versions = append(p.Versions, live.PolicyVersion{ID: id, IsDefault: id == "v7", Created: base.Add(time.Duration(i) * time.Hour), Document: old})
+	}
+	p.Versions[0].Created = base.Add(10 * time.Hour)
+	p.Document = old
+	plan, err := Compute(d, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := hasOp(plan, OpUpdatePolicy)
+	if st == nil || st.DeleteVersion != "v3" {
+		t.Fatalf("update step = %+v", st)
+	}
+	var details string
+	for _, c := range plan.Changes {
+		details += strings.Join(c.Details, "\n")
+	}
+	if !strings.Contains(details, "delete policy version v3") || !strings.Contains(details, "ec2:") {
+		t.Errorf("plan does not show the diff and the deleted version:\n%s", details)
+	}
+}
+
+func TestUsedUnknownKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d)
+	delete(l.Secrets, r.KeySecretName)
+	used := time.Now()
+	l.Keys[0].LastUsed, l.Keys[0].LastUsedRead = &used, true
+	_, err := Compute(d, l, Options{})
+	var kerr *KeyInUseError
+	if !errors.As(err, &kerr) || !strings.Contains(err.Error(), "AKIAOLD") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestDestroy(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d)
+	p, err := Destroy(d, l, DestroyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, del := p.Counts(); del != 10 {
+		t.Errorf("deletes = %d: %v", del, ops(p))
+	}
+	byID := map[string]Step{}
+	for _, s := range p.Steps {
+		byID[s.ID] = s
+	}
+	for _, s := range p.Steps {
+		if s.Op == OpDeletePolicy && len(s.Deps) < 1 {
+			t.Errorf("DeletePolicy %s has no detach before it", s.Name)
+		}
+		if s.Op == OpDeleteUser {
+			var deps []string
+			for _, id := range s.Deps {
+				deps = append(deps, string(byID[id].Op))
+			}
+			if got := strings.Join(deps, ","); got != "DeleteAccessKey,DeleteLoginProfile,DetachUserPolicy" {
+				t.Errorf("DeleteUser deps = %s", got)
+			}
+		}
+	}
+
+	// Foreign items block without --force and are listed.
+	l.Users["redislabs-user"].Groups = []string{"admins"}
+	l.Roles["redislabs-role"].InlinePolicies = map[string][]byte{"extra": nil}
+	_, err = Destroy(d, l, DestroyOptions{Blockers: &live.UserBlockers{MFADevices: []string{"arn:mfa"}}})
+	var blocked *BlockedError
+	if !errors.As(err, &blocked) || len(blocked.Items) != 3 {
+		t.Fatalf("err = %v", err)
+	}
+	if p, err = Destroy(d, l, DestroyOptions{Force: true, Blockers: &live.UserBlockers{MFADevices: []string{"arn:mfa"}}}); err != nil || hasOp(p, OpRemoveUserFromGroup) == nil || hasOp(p, OpDeactivateMFA) == nil {
+		t.Errorf("--force: %v %v", err, ops(p))
+	}
+
+	// Untagged (template-made) and stack-owned entities stay.
+	l = converged(d)
+	l.Users["redislabs-user"].Tags = map[string]string{r.TagUsedBy: r.UsedByValue}
+	l.StackOwned = map[string]string{"role/redislabs-role": "RedisCloud"}
+	p, _ = Destroy(d, l, DestroyOptions{})
+	for _, s := range p.Steps {
+		if s.Op == OpDeleteUser || (s.Op == OpDeleteRole && s.Name == "redislabs-role") || s.Op == OpDeleteAccessKey {
+			t.Errorf("destroy removes %s %s", s.Op, s.Name)
+		}
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "RedisCloud") || !strings.Contains(w, "ManagedBy=rciam") {
+		t.Errorf("warnings = %s", w)
+	}
+}
