@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -30,7 +31,7 @@ func System() *IOStreams {
 	return &IOStreams{
 		In:     os.Stdin,
 		Out:    os.Stdout,
-		ErrOut: os.Stderr,
+		ErrOut: Locked(os.Stderr),
 		inTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		outTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		errTTY: term.IsTerminal(int(os.Stderr.Fd())),
@@ -42,8 +43,24 @@ func System() *IOStreams {
 // Test returns streams backed by buffers; none of them is a terminal.
 func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: Locked(errOut)}, in, out, errOut
 }
+
+// lockedWriter serialises writes: progress and -v lines come from many
+// goroutines at once.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Locked returns w with its writes serialised.
+func Locked(w io.Writer) io.Writer { return &lockedWriter{w: w} }
 
 // SetTTY marks the streams as terminals (tests of prompting code).
 func (s *IOStreams) SetTTY(in, out, errOut bool) { s.inTTY, s.outTTY, s.errTTY = in, out, errOut }

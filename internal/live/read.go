@@ -78,8 +78,9 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	known := map[string]*Policy{}
 	if rd.AccountID != "" {
 		for _, name := range []string{r.InstancePolicyName, r.UserPolicyName} {
-			known[name] = &Policy{Name: name, ARN: fmt.Sprintf("arn:%s:iam::%s:policy/%s", rd.Partition, rd.AccountID, name)}
-			g.Go(func() error { return rd.readPolicyTags(gctx, known[name], true) })
+			p := &Policy{Name: name, ARN: fmt.Sprintf("arn:%s:iam::%s:policy/%s", rd.Partition, rd.AccountID, name)}
+			known[name] = p
+			g.Go(func() error { return rd.readPolicyTags(gctx, p, true) })
 		}
 	}
 	secrets := make([]*Secret, 2)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/plan"
+	"github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
 )
 
 // Style decorates text; the zero value adds nothing.
@@ -44,7 +46,7 @@ func PlanHeader(w io.Writer, account string, d *desired.Set) {
 func PlanHuman(w io.Writer, p *plan.Plan, st Style) {
 	for _, c := range p.Changes {
 		m := actionMark[c.Action]
-		fmt.Fprintf(w, "  %s %-46s %s\n", st.paint(m.color, m.sign), c.Address, st.paint(m.color, c.Action.String()))
+		fmt.Fprintf(w, "  %s %-46s %s\n", st.paint(m.color, m.sign), Human(c.Address), st.paint(m.color, c.Action.String()))
 		for _, d := range c.Details {
 			fmt.Fprintf(w, "      %s\n", d)
 		}
@@ -90,4 +92,14 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// Human renders an address for people: access key ids are masked
+// (AKIA…WXYZ); JSON output and the outputs table give them in full.
+func Human(a resource.Address) string {
+	if a.Kind != resource.KindAccessKey {
+		return a.String()
+	}
+	user, id, _ := strings.Cut(a.Name, "/")
+	return string(a.Kind) + "/" + user + "/" + secret.MaskKeyID(id)
 }

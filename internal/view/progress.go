@@ -32,16 +32,16 @@ func (p *Progress) StepDone(s plan.Step, err error) {
 	defer p.mu.Unlock()
 	d := time.Since(p.start[s.ID]).Round(time.Millisecond)
 	if err != nil {
-		fmt.Fprintf(p.W, "  %s %s %s: %s\n", p.Style.paint("31", "✗"), s.Op, s.Address, awsclient.Short(err))
+		fmt.Fprintf(p.W, "  %s %s %s: %s\n", p.Style.paint("31", "✗"), s.Op, Human(s.Address), awsclient.Short(err))
 		return
 	}
-	fmt.Fprintf(p.W, "  %s %s %s (%s)\n", p.Style.paint("32", "✓"), s.Op, s.Address, d)
+	fmt.Fprintf(p.W, "  %s %s %s (%s)\n", p.Style.paint("32", "✓"), s.Op, Human(s.Address), d)
 }
 
 // Summary writes what a run did and did not do.
 func Summary(w io.Writer, done, failed, notRun []plan.Step) {
 	fmt.Fprintf(w, "%d step(s) done, %d failed, %d not run.\n", len(done), len(failed), len(notRun))
 	for _, s := range notRun {
-		fmt.Fprintf(w, "  not run: %s %s\n", s.Op, s.Address)
+		fmt.Fprintf(w, "  not run: %s %s\n", s.Op, Human(s.Address))
 	}
 }

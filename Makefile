@@ -1,0 +1,30 @@
+# rciam — build, test, demo. `make test` is what CI runs (.ci/run).
+GO ?= go
+
+.PHONY: build test test-short demo bench fuzz lint clean
+
+build:
+	$(GO) build -o bin/rciam ./cmd/rciam
+
+# The test command of the README: vet, then every test with the race
+# detector. Integration tests start their own moto_server on 127.0.0.1.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Unit tests only (no moto_server needed).
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# plan → apply → outputs → destroy against a moto_server on loopback.
+demo:
+	./scripts/demo.sh
+
+bench:
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench EvaluateSeedUserMix -benchtime 2s -cpu 1 ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 2m ./internal/iampolicy/
+
+clean:
+	rm -rf bin
