@@ -8,70 +8,15 @@ import (
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
-	"github.com/rciam/rciam/internal/policysource"
 	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/testenv/fixture"
 )
 
-const acct = "123456789012"
+func want(t *testing.T, layout desired.Layout) *desired.Set { return fixture.Want(t, layout) }
 
-func want(t *testing.T, layout desired.Layout) *desired.Set {
-	t.Helper()
-	sel, err := policysource.Bundled("docs-v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := desired.Build(sel, desired.Options{Layout: layout, AccountID: acct, Region: "eu-west-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
+func empty() *live.State { return fixture.Empty() }
 
-func empty() *live.State {
-	return &live.State{AccountID: acct, Partition: "aws", Region: "eu-west-1", Policies: map[string]*live.Policy{},
-		Roles: map[string]*live.Role{}, Users: map[string]*live.User{}, Groups: map[string]*live.Group{},
-		Profiles: map[string]*live.Profile{}, Secrets: map[string]*live.Secret{}}
-}
-
-func copyTags(m map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// converged is an account exactly as d wants it, with key AKIAOLD.
-func converged(d *desired.Set) *live.State {
-	l := empty()
-	for _, p := range d.Policies {
-		l.Policies[strings.ToLower(p.Name)] = &live.Policy{Name: p.Name, ARN: d.PolicyARN(p.Name), Description: p.Description,
-			Document: p.Document, DefaultVersionID: "v1", Versions: []live.PolicyVersion{{ID: "v1", IsDefault: true, Document: p.Document}},
-			Tags: copyTags(p.Tags), TagsKnown: true}
-	}
-	for _, role := range d.Roles {
-		lr := &live.Role{Name: role.Name, Trust: role.Trust, Tags: copyTags(role.Tags)}
-		for _, pn := range role.Policies {
-			lr.AttachedPolicies = append(lr.AttachedPolicies, d.PolicyARN(pn))
-		}
-		l.Roles[strings.ToLower(role.Name)] = lr
-	}
-	for _, p := range d.Profiles {
-		l.Profiles[strings.ToLower(p.Name)] = &live.Profile{Name: p.Name, Roles: []string{p.Role}, Tags: copyTags(p.Tags)}
-	}
-	u := &live.User{Name: d.User.Name, Tags: copyTags(d.User.Tags)}
-	for _, pn := range d.User.Policies {
-		u.AttachedPolicies = append(u.AttachedPolicies, d.PolicyARN(pn))
-	}
-	l.Users[strings.ToLower(u.Name)] = u
-	l.Keys = []live.AccessKey{{ID: "AKIAOLD", Active: true}}
-	l.LoginProfile = &live.LoginProfile{}
-	l.Secrets[r.KeySecretName] = &live.Secret{Name: r.KeySecretName, HasValue: true, CurrentVersionID: r.KeyVersionID("AKIAOLD"),
-		Tags: map[string]string{r.TagManagedBy: r.ManagedByValue, r.TagKeyID: "AKIAOLD", r.TagRegion: "eu-west-1"}}
-	l.Secrets[r.PasswordSecretName] = &live.Secret{Name: r.PasswordSecretName, HasValue: true, CurrentVersionID: "x",
-		Tags: map[string]string{r.TagManagedBy: r.ManagedByValue}}
-	return l
-}
+func converged(d *desired.Set) *live.State { return fixture.Converged(d) }
 
 func ops(p *Plan) []string {
 	var out []string
