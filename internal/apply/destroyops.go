@@ -39,6 +39,10 @@ func (e *Executor) destroyOp(ctx context.Context, s plan.Step) error {
 		_, err = e.IAM.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: n, SerialNumber: t})
 	case plan.OpDeleteSSHKey:
 		_, err = e.IAM.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: n, SSHPublicKeyId: t})
+	case plan.OpDeleteUserBoundary:
+		_, err = e.IAM.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: n})
+	case plan.OpDeleteRoleBoundary:
+		_, err = e.IAM.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: n})
 	case plan.OpDeleteSigningCert:
 		_, err = e.IAM.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: n, CertificateId: t})
 	case plan.OpDeleteLoginProfile:

@@ -65,7 +65,7 @@ func (o *applyOptions) run(ctx context.Context) error {
 	}
 	ctx, cancel := f.withTimeout(ctx)
 	defer cancel()
-	pr, err := f.prepare(ctx, &o.layout, &o.policy, plan.Options{NoAdoptTags: o.noAdoptTags})
+	pr, err := f.prepare(ctx, &o.layout, &o.policy, o.planOptions())
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 		Read:    pr.env.rereader(pr.live).Read,
 		Exec:    exec,
 		Desired: pr.want,
-		Options: plan.Options{NoAdoptTags: o.noAdoptTags},
+		Options: o.planOptions(),
 		OnResidual: func(pass int, p *plan.Plan) {
 			fmt.Fprintf(f.IO.ErrOut, "Read back: %d step(s) left to do (pass %d).\n", len(p.Steps), pass)
 		},
@@ -116,4 +116,8 @@ func interrupted(ctx context.Context, command string) error {
 		return fmt.Errorf("%s stopped: --timeout reached; what was done is kept: run %s again to finish", command, command)
 	}
 	return fmt.Errorf("%w: what was done is kept; run %s again to finish", errCancelled, command)
+}
+
+func (o *applyOptions) planOptions() plan.Options {
+	return plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected}
 }

@@ -19,6 +19,7 @@ type planOptions struct {
 	policy           policyFlags
 	detailedExitCode bool
 	noAdoptTags      bool
+	removeUnexpected bool
 }
 
 func newPlanCmd(f *Factory) *cobra.Command {
@@ -38,6 +39,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 	o.policy.bind(cmd)
 	cmd.Flags().BoolVar(&o.detailedExitCode, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when none")
 	cmd.Flags().BoolVar(&o.noAdoptTags, "no-adopt-tags", false, "propose no tag changes (adopting a template-made account)")
+	cmd.Flags().BoolVar(&o.removeUnexpected, "remove-unexpected", false, "plan the removal of policies that deny or limit what Redis Cloud needs")
 	return cmd
 }
 
@@ -84,7 +86,7 @@ func (o *planOptions) run(ctx context.Context) error {
 	f := o.f
 	ctx, cancel := f.withTimeout(ctx)
 	defer cancel()
-	pr, err := f.prepare(ctx, &o.layout, &o.policy, plan.Options{NoAdoptTags: o.noAdoptTags})
+	pr, err := f.prepare(ctx, &o.layout, &o.policy, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
 	if err != nil {
 		return err
 	}

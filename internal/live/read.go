@@ -51,6 +51,11 @@ type Reader struct {
 	// AccountID and Partition, when known (a read-back), let the policy tags
 	// be read in the first round.
 	AccountID, Partition string
+	// Then, when set, runs in the second round beside the reader's own
+	// reads, with the first round's snapshot. It must only read the
+	// snapshot's names, ARNs and key ids (the second round fills in policy
+	// tags and key last-use dates meanwhile).
+	Then func(ctx context.Context, s *State) error
 }
 
 // Read takes a snapshot in two dependent rounds at most: everything that
@@ -107,6 +112,9 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	g, gctx = errgroup.WithContext(ctx)
 	rd.policyTags(gctx, g, s)
 	rd.lastUsed(gctx, g, s)
+	if rd.Then != nil {
+		g.Go(func() error { return rd.Then(gctx, s) })
+	}
 	return s, g.Wait()
 }
 

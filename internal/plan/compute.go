@@ -17,6 +17,9 @@ type Options struct {
 	NoAdoptTags bool
 	// Force allows changes to entities a CloudFormation stack owns.
 	Force bool
+	// RemoveUnexpected removes policies that deny or limit what Redis
+	// Cloud needs (--remove-unexpected); without it they fail the plan.
+	RemoveUnexpected bool
 }
 
 // MaxPolicyVersions is IAM's limit of versions per managed policy.
@@ -36,6 +39,9 @@ func Compute(d *desired.Set, l *live.State, o Options) (*Plan, error) {
 		return nil, err
 	}
 	c.password()
+	if err := c.unexpected(); err != nil {
+		return nil, err
+	}
 	return b.finish(), nil
 }
 

@@ -82,6 +82,8 @@ const (
 	OpDeactivateMFA         Op = "DeactivateMFADevice"
 	OpDeleteSSHKey          Op = "DeleteSSHPublicKey"
 	OpDeleteSigningCert     Op = "DeleteSigningCertificate"
+	OpDeleteUserBoundary    Op = "DeleteUserPermissionsBoundary"
+	OpDeleteRoleBoundary    Op = "DeleteRolePermissionsBoundary"
 )
 
 // Step is one operation. Its fields are the operation's parameters; which

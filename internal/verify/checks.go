@@ -1,0 +1,318 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/iampolicy"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
+)
+
+const repair = "run 'rciam apply' to repair it"
+
+func (v *verifier) missing(addr r.Address, what string) {
+	v.add("exists", addr.String(), Fail, fmt.Sprintf("%s %s does not exist: %s", what, addr.Name, repair))
+}
+
+// tags: missing rciam tags are a warning, never a failure (SPEC.md).
+func (v *verifier) tags(addr r.Address, want, have map[string]string) {
+	var missing []string
+	for _, k := range sortedKeys(want) {
+		if have[k] != want[k] {
+			missing = append(missing, k+"="+want[k])
+		}
+	}
+	if len(missing) == 0 {
+		v.add("tags", addr.String(), Pass, "tags as expected")
+		return
+	}
+	v.add("tags", addr.String(), Warn, "lacks tag "+strings.Join(missing, ", ")+": 'rciam apply' adds it")
+}
+
+func (v *verifier) policies() {
+	for _, p := range v.d.Policies {
+		addr := r.Addr(r.KindPolicy, p.Name)
+		lp := v.l.Policy(p.Name)
+		if lp == nil {
+			v.missing(addr, "managed policy")
+			continue
+		}
+		v.add("exists", addr.String(), Pass, "exists")
+		if lp.TagsKnown {
+			v.tags(addr, p.Tags, lp.Tags)
+		}
+		live, err := iampolicy.Parse(lp.Document)
+		switch {
+		case err != nil:
+			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s cannot be read (%v): %s", lp.DefaultVersionID, err, repair))
+		case !iampolicy.Equal(live, p.Parsed):
+			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s differs from %s (sha256 %s): %s: %s",
+				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair))
+		default:
+			v.add("policy-document", addr.String(), Pass, fmt.Sprintf("default version %s matches %s (sha256 %s)", lp.DefaultVersionID, v.d.Source.Source, p.SHA256))
+		}
+		if lp.Description != "" && lp.Description != p.Description {
+			v.add("description", addr.String(), Warn, fmt.Sprintf("description %q differs from rciam's (it cannot be changed and does not matter)", lp.Description))
+		}
+	}
+}
+
+func (v *verifier) roles() {
+	for _, role := range v.d.Roles {
+		addr := r.Addr(r.KindRole, role.Name)
+		lr := v.l.Role(role.Name)
+		if lr == nil {
+			v.missing(addr, "role")
+			continue
+		}
+		v.add("exists", addr.String(), Pass, "exists")
+		v.tags(addr, role.Tags, lr.Tags)
+		v.trust(addr, lr.Trust, role.Parsed)
+		v.attachments(addr, role.Policies, lr.AttachedPolicies)
+	}
+}
+
+// trust checks a trust policy and, when it differs, says how it differs
+// in the terms that matter to Redis Cloud.
+func (v *verifier) trust(addr r.Address, doc []byte, want *iampolicy.Policy) {
+	live, err := iampolicy.Parse(doc)
+	if err == nil && iampolicy.Equal(live, want) {
+		who := "ec2.amazonaws.com only"
+		if addr.Name == r.ConsoleRoleName {
+			who = "Redis Cloud's account " + r.RedisCloudAccountID + " only, with MFA, without an external id"
+		}
+		v.add("trust-policy", addr.String(), Pass, "trusts "+who)
+		return
+	}
+	var why []string
+	if err != nil {
+		why = append(why, "it cannot be read ("+err.Error()+")")
+	} else {
+		canon := strings.ToLower(string(live.Canonical()))
+		if addr.Name == r.ConsoleRoleName {
+			if !strings.Contains(canon, "aws:multifactorauthpresent") {
+				why = append(why, "it does not require MFA")
+			}
+			if strings.Contains(canon, "sts:externalid") {
+				why = append(why, "it has an sts:ExternalId condition Redis Cloud cannot meet")
+			}
+			if !strings.Contains(canon, r.RedisCloudAccountID) {
+				why = append(why, "it does not trust Redis Cloud's account "+r.RedisCloudAccountID)
+			}
+		} else if !strings.Contains(canon, "ec2.amazonaws.com") {
+			why = append(why, "it does not trust ec2.amazonaws.com")
+		}
+		why = append(why, iampolicy.Diff(live, want)...)
+	}
+	v.add("trust-policy", addr.String(), Fail, "trust policy differs: "+strings.Join(why, "; ")+": "+repair)
+}
+
+func (v *verifier) attachments(addr r.Address, want []string, have []string) {
+	var missing []string
+	for _, pn := range want {
+		if !contains(have, v.d.PolicyARN(pn)) {
+			missing = append(missing, pn)
+		}
+	}
+	if len(missing) > 0 {
+		v.add("attachments", addr.String(), Fail, "policy "+strings.Join(missing, ", ")+" is not attached: "+repair)
+		return
+	}
+	var extra []string
+	for _, arn := range have {
+		if arn != v.d.PolicyARN(r.InstancePolicyName) && arn != v.d.PolicyARN(r.UserPolicyName) {
+			extra = append(extra, arn)
+		}
+	}
+	if len(extra) > 0 {
+		v.add("attachments", addr.String(), Warn, "also has "+strings.Join(extra, ", ")+" attached (harmless unless it denies: see the permissions check)")
+		return
+	}
+	v.add("attachments", addr.String(), Pass, "exactly "+strings.Join(want, ", ")+" attached")
+}
+
+func (v *verifier) profile() {
+	for _, p := range v.d.Profiles {
+		addr := r.Addr(r.KindInstanceProfile, p.Name)
+		lp := v.l.Profile(p.Name)
+		if lp == nil {
+			v.missing(addr, "instance profile")
+			continue
+		}
+		v.add("exists", addr.String(), Pass, "exists")
+		v.tags(addr, p.Tags, lp.Tags)
+		if len(lp.Roles) == 1 && r.SameName(lp.Roles[0], p.Role) {
+			v.add("instance-profile-role", addr.String(), Pass, "holds "+p.Role)
+			continue
+		}
+		held := "no role"
+		if len(lp.Roles) > 0 {
+			held = strings.Join(lp.Roles, ", ")
+		}
+		v.add("instance-profile-role", addr.String(), Fail, fmt.Sprintf("holds %s instead of %s: %s", held, p.Role, repair))
+	}
+}
+
+func (v *verifier) user() {
+	u := v.d.User
+	addr := r.Addr(r.KindUser, u.Name)
+	lu := v.l.User(u.Name)
+	if lu == nil {
+		v.missing(addr, "user")
+		return
+	}
+	v.add("exists", addr.String(), Pass, "exists")
+	v.tags(addr, u.Tags, lu.Tags)
+	v.attachments(addr, u.Policies, lu.AttachedPolicies)
+}
+
+func (v *verifier) keys() {
+	addr := r.Addr(r.KindUser, r.UserName)
+	if v.l.User(r.UserName) == nil {
+		return
+	}
+	var active []string
+	for _, k := range v.l.Keys {
+		if k.Active {
+			active = append(active, k.ID)
+		}
+	}
+	sec := v.l.Secrets[r.KeySecretName]
+	prev := ""
+	if sec != nil {
+		prev = sec.Tags[r.TagPreviousKeyID]
+	}
+	switch {
+	case len(active) == 0:
+		v.add("access-keys", addr.String(), Fail, "has no active access key: "+repair+" (a new key needs registering again: rciam register)")
+	case len(active) > 1:
+		v.add("access-keys", addr.String(), Fail, fmt.Sprintf("has %d active access keys (%s), want one: finish the rotation (rciam rotate-key) or 'rciam apply'", len(active), masked(active)))
+	case len(v.l.Keys) > 1 && v.l.Key(prev) == nil:
+		v.add("access-keys", addr.String(), Warn, "has an inactive access key besides the active one: 'rciam apply' deletes it")
+	default:
+		v.add("access-keys", addr.String(), Pass, "exactly one active access key, "+secret.MaskKeyID(active[0]))
+	}
+	v.keySecret()
+}
+
+// keySecret proves the stored secret belongs to the active key: STS
+// answered a call signed with it as redislabs-user.
+func (v *verifier) keySecret() {
+	addr := r.Addr(r.KindSecret, r.KeySecretName)
+	sec := v.l.Secrets[r.KeySecretName]
+	switch {
+	case sec == nil:
+		v.missing(addr, "secret")
+		return
+	case sec.Deleted != nil:
+		v.add("exists", addr.String(), Fail, "is scheduled for deletion: 'rciam apply' restores it")
+		return
+	case v.ev.KeySecretErr != nil:
+		v.add("key-secret", addr.String(), Fail, "cannot be read: "+awsclient.Short(v.ev.KeySecretErr))
+		return
+	}
+	v.add("exists", addr.String(), Pass, "exists")
+	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
+	if rec := sec.Tags[r.TagRegion]; rec != "" && rec != v.l.Region {
+		v.add("region", addr.String(), Warn, fmt.Sprintf("rciam recorded region %s, this run uses %s: pass --region %s", rec, v.l.Region, rec))
+	}
+	p := v.ev.Proof
+	switch {
+	case p == nil:
+		v.add("key-secret", addr.String(), Fail, "no active access key to prove the stored secret with: "+repair)
+	case p.Err != nil:
+		v.add("key-secret", addr.String(), Fail, fmt.Sprintf("the stored secret does not sign for key %s (%s): %s", secret.MaskKeyID(p.KeyID), awsclient.Short(p.Err), repair))
+	case !strings.HasSuffix(p.ARN, ":user/"+r.UserName):
+		v.add("key-secret", addr.String(), Fail, fmt.Sprintf("the stored key signs as %s, not %s: %s", p.ARN, r.UserName, repair))
+	default:
+		msg := "belongs to key " + secret.MaskKeyID(p.KeyID) + " (STS answered as " + r.UserName + ")"
+		if tag := sec.Tags[r.TagKeyID]; tag != p.KeyID {
+			v.add("key-secret", addr.String(), Warn, msg+", but tag "+r.TagKeyID+" does not name it: 'rciam apply' fixes the tag")
+			return
+		}
+		v.add("key-secret", addr.String(), Pass, msg)
+	}
+}
+
+func (v *verifier) login() {
+	addr := r.Addr(r.KindLoginProfile, r.UserName)
+	if v.l.User(r.UserName) == nil {
+		return
+	}
+	lp := v.l.LoginProfile
+	if lp == nil {
+		v.missing(addr, "console login for")
+		return
+	}
+	if lp.PasswordResetRequired {
+		v.add("login-profile", addr.String(), Fail, "requires a password reset, which Redis Cloud cannot do: "+repair)
+		return
+	}
+	v.add("login-profile", addr.String(), Pass, "exists, no password reset required")
+	if pp := v.l.PasswordPolicy; pp != nil && pp.MaxAgeDays > 0 && !lp.Created.IsZero() {
+		age := int(v.ev.Now.Sub(lp.Created).Hours() / 24)
+		left := pp.MaxAgeDays - age
+		switch {
+		case left < 0 && pp.HardExpiry:
+			v.add("password-age", addr.String(), Fail, fmt.Sprintf("the password expired %d days ago and the policy sets HardExpiry: 'rciam apply' after deleting the login profile sets a new one", -left))
+		default:
+			v.add("password-age", addr.String(), Warn, fmt.Sprintf("the account password policy expires passwords after %d days: %d left", pp.MaxAgeDays, left))
+		}
+	}
+}
+
+func (v *verifier) secrets() {
+	addr := r.Addr(r.KindSecret, r.PasswordSecretName)
+	sec := v.l.Secrets[r.PasswordSecretName]
+	switch {
+	case sec == nil:
+		v.missing(addr, "secret")
+		return
+	case sec.Deleted != nil:
+		v.add("exists", addr.String(), Fail, "is scheduled for deletion: 'rciam apply' restores it")
+		return
+	case v.ev.PasswordSecretErr != nil:
+		v.add("password-secret", addr.String(), Fail, "cannot be read: "+awsclient.Short(v.ev.PasswordSecretErr))
+		return
+	}
+	v.add("exists", addr.String(), Pass, "exists")
+	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
+	var body struct {
+		Password string `json:"password"`
+	}
+	if json.Unmarshal([]byte(v.ev.PasswordSecret.Reveal()), &body) != nil || body.Password == "" {
+		v.add("password-secret", addr.String(), Fail, `is not of the form {"password":"…"}: `+repair)
+		return
+	}
+	v.add("password-secret", addr.String(), Pass, "well formed")
+}
+
+func masked(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = secret.MaskKeyID(id)
+	}
+	return strings.Join(out, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,115 @@
+// Package verify checks, without changing anything, that an account holds
+// exactly what Redis Cloud needs: every entity, document, trust policy,
+// attachment, key, login profile and secret, and that the user and roles
+// are really allowed every request Redis Cloud makes. Each check has a
+// stable id, the resource it concerns, a status and a message that says
+// what to do. It is pure: the CLI gathers the evidence (one snapshot, the
+// secret values, an STS call signed with the stored key, the simulation).
+package verify
+
+import (
+	"sort"
+	"time"
+
+	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/secret"
+)
+
+// Status is a check's outcome.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Warn Status = "warn"
+	Fail Status = "fail"
+)
+
+// Check is one verified fact.
+type Check struct {
+	ID       string
+	Resource string
+	Status   Status
+	Message  string
+}
+
+// Report is the list of checks, in the order they were made.
+type Report struct{ Checks []Check }
+
+// OK reports whether no check failed (warnings allowed).
+func (r *Report) OK() bool {
+	for _, c := range r.Checks {
+		if c.Status == Fail {
+			return false
+		}
+	}
+	return true
+}
+
+// Sorted returns the checks failures first, then warnings, then passes,
+// keeping their order within each group.
+func (r *Report) Sorted() []Check {
+	rank := map[Status]int{Fail: 0, Warn: 1, Pass: 2}
+	out := append([]Check(nil), r.Checks...)
+	sort.SliceStable(out, func(i, j int) bool { return rank[out[i].Status] < rank[out[j].Status] })
+	return out
+}
+
+// Evidence is what the CLI gathered beside the snapshot.
+type Evidence struct {
+	// KeySecret is the stored access key secret (zero when unreadable).
+	KeySecret    secret.Value
+	KeySecretErr error
+	// PasswordSecret is the password secret's SecretString.
+	PasswordSecret    secret.Value
+	PasswordSecretErr error
+	// Proof is the STS call signed with the stored key pair; nil when it
+	// could not be made (no key or no secret).
+	Proof *Proof
+	// Simulation is iam:SimulatePrincipalPolicy for the user; nil when not
+	// run (no user).
+	Simulation *Simulation
+	Now        time.Time
+}
+
+// Proof is the result of GetCallerIdentity signed with the stored key.
+type Proof struct {
+	KeyID string
+	ARN   string
+	Err   error
+}
+
+// Simulation is the result of SimulatePrincipalPolicy for the user.
+type Simulation struct {
+	Unavailable bool // the endpoint does not implement it
+	Err         error
+	Denied      []string // actions not allowed
+	OrgDenied   []string // actions an SCP denies (AllowedByOrganizations=false)
+	Missing     []string // context keys the simulation lacked (a bug)
+}
+
+// Run makes every check of the layout.
+func Run(d *desired.Set, l *live.State, ev Evidence) *Report {
+	v := &verifier{d: d, l: l, ev: ev}
+	v.policies()
+	v.roles()
+	v.profile()
+	v.user()
+	v.keys()
+	v.login()
+	v.secrets()
+	v.permissions()
+	v.simulation()
+	return &Report{Checks: v.checks}
+}
+
+type verifier struct {
+	d      *desired.Set
+	l      *live.State
+	ev     Evidence
+	checks []Check
+}
+
+func (v *verifier) add(id, resource string, st Status, msg string) {
+	v.checks = append(v.checks, Check{ID: id, Resource: resource, Status: st, Message: msg})
+}
