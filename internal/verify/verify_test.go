@@ -75,7 +75,9 @@ func TestChecks(t *testing.T) {
 			l.LoginProfile.Created = ev.Now.Add(-80 * 24 * time.Hour)
 		}, "password-age", "login-profile/redislabs-user", Warn, "10 left"},
 		{"simulation unavailable", func(_ *live.State, ev *Evidence) { ev.Simulation = &Simulation{Unavailable: true} }, "simulation", "user/redislabs-user", Warn, "offline only"},
-		{"scp denies", func(_ *live.State, ev *Evidence) { ev.Simulation = &Simulation{OrgDenied: []string{"ec2:RunInstances"}} }, "simulation", "user/redislabs-user", Fail, "SCP"},
+		{"scp denies", func(_ *live.State, ev *Evidence) {
+			ev.Simulation = &Simulation{OrgDenied: []string{"ec2:RunInstances"}}
+		}, "simulation", "user/redislabs-user", Fail, "SCP"},
 		{"inline deny", func(l *live.State, _ *Evidence) {
 			l.Users["redislabs-user"].InlinePolicies["x"] = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"support:*","Resource":"*"}]}`)
 		}, "permissions", "user/redislabs-user", Fail, "inline policy x denies support:"},
