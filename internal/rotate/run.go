@@ -1,0 +1,265 @@
+package rotate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/live"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
+)
+
+// Run rotates the key, or first finishes a rotation an earlier run left
+// half done (then that is the rotation reported).
+func (rt *Rotator) Run(ctx context.Context, l *live.State) (*Result, error) {
+	st, err := read(l)
+	if err != nil {
+		return nil, err
+	}
+	if st.previous != "" && l.Key(st.previous) != nil {
+		res, done, err := rt.finishPrevious(ctx, st, l)
+		if err != nil || done {
+			return res, err
+		}
+	}
+	if err := rt.clearOthers(ctx, st); err != nil {
+		return nil, err
+	}
+	return rt.rotate(ctx, st)
+}
+
+// finishPrevious completes what an earlier rotation left: done reports
+// that it was a switch still in progress (that is this run's rotation).
+func (rt *Rotator) finishPrevious(ctx context.Context, st *state, l *live.State) (*Result, bool, error) {
+	prev := l.Key(st.previous)
+	res := &Result{OldKeyID: prev.ID, NewKeyID: st.current.ID}
+	if st.since == "" {
+		// Died before Redis Cloud confirmed the new key: carry on forward.
+		rt.logf("finishing the rotation to %s left by an earlier run", secret.MaskKeyID(st.current.ID))
+		if rt.StoredSecret == nil || rt.StoredSecret.IsZero() {
+			return nil, true, fmt.Errorf("cannot finish the rotation an earlier run left: the stored secret could not be read")
+		}
+		updated, err := rt.switchOver(ctx, st.current.ID, *rt.StoredSecret)
+		res.CloudAccountUpdated = updated
+		if err != nil && updated {
+			return res, true, forward(err)
+		}
+		if err != nil {
+			return res, true, fmt.Errorf("%w: the earlier rotation stays unfinished; run 'rciam rotate-key' again", err)
+		}
+		return res, true, rt.retire(ctx, prev.ID, res)
+	}
+	if prev.Active {
+		return res, true, rt.retire(ctx, prev.ID, res)
+	}
+	// An inactive previous key kept by --grace.
+	if st.deleteAfter != "" {
+		if t, err := time.Parse(time.RFC3339, st.deleteAfter); err == nil && rt.now().Before(t) {
+			return nil, true, fmt.Errorf("%w: the previous key %s is kept inactive until %s (--grace): rotate again after that",
+				ErrRefused, secret.MaskKeyID(prev.ID), t.UTC().Format(time.RFC3339))
+		}
+	}
+	switched, _ := time.Parse(time.RFC3339, st.since)
+	last, err := rt.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(prev.ID)})
+	if err != nil {
+		return nil, true, awsclient.Wrap("read last use of "+secret.MaskKeyID(prev.ID), err)
+	}
+	if u := last.AccessKeyLastUsed; u != nil && u.LastUsedDate != nil && u.LastUsedDate.After(switched) {
+		return nil, true, fmt.Errorf("%w: the previous key %s was used at %s, after the switch at %s: find what still uses it before rotating again",
+			ErrRefused, secret.MaskKeyID(prev.ID), u.LastUsedDate.UTC().Format(time.RFC3339), st.since)
+	}
+	if err := rt.deleteOld(ctx, prev.ID); err != nil {
+		return nil, true, err
+	}
+	st.others = without(st.others, prev.ID)
+	return nil, false, rt.after(StepFinishPrevious)
+}
+
+// clearOthers deletes keys provably orphaned (never used, or inactive) and
+// refuses when another key may be in use: two keys with neither orphaned.
+func (rt *Rotator) clearOthers(ctx context.Context, st *state) error {
+	for _, o := range st.others {
+		if o.Active && (!o.LastUsedRead || o.LastUsed != nil) {
+			return fmt.Errorf("%w: %s has a second key %s (active, created %s) whose secret rciam does not hold: delete it or run 'rciam apply', then rotate",
+				ErrRefused, st.user, secret.MaskKeyID(o.ID), o.Created.UTC().Format("2006-01-02"))
+		}
+		if _, err := rt.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(st.user), AccessKeyId: aws.String(o.ID)}); err != nil && !awsclient.IsNotFound(err) {
+			return awsclient.Wrap("delete orphaned key "+secret.MaskKeyID(o.ID), err)
+		}
+	}
+	return nil
+}
+
+func (rt *Rotator) rotate(ctx context.Context, st *state) (*Result, error) {
+	old := st.current.ID
+	res := &Result{OldKeyID: old}
+	out, err := rt.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(st.user)})
+	if err != nil {
+		return nil, awsclient.Wrap("create the new access key", err)
+	}
+	newID, newSecret := aws.ToString(out.AccessKey.AccessKeyId), secret.New(aws.ToString(out.AccessKey.SecretAccessKey))
+	res.NewKeyID = newID
+	rt.logf("created access key %s", secret.MaskKeyID(newID))
+	stored := false
+	fail := func(step string, err error) (*Result, error) {
+		return res, rt.rollback(ctx, st, newID, stored, step, err)
+	}
+	if err := rt.after(StepCreateKey); err != nil {
+		return fail(StepCreateKey, err)
+	}
+	if err := rt.storeSecret(ctx, newID, newSecret, old); err != nil {
+		stored = true // partly, perhaps: restore to be sure
+		return fail(StepStoreSecret, err)
+	}
+	stored = true
+	if err := rt.after(StepStoreSecret); err != nil {
+		return fail(StepStoreSecret, err)
+	}
+	updated, err := rt.switchOver(ctx, newID, newSecret)
+	res.CloudAccountUpdated = updated
+	if err != nil {
+		if !updated {
+			return fail(StepUpdateRedis, err)
+		}
+		return res, forward(err)
+	}
+	return res, rt.retire(ctx, old, res)
+}
+
+// switchOver proves the new key works, moves Redis Cloud to it (unless it
+// holds it already), and records that the switch happened. updated reports
+// whether Redis Cloud holds the new key (then a failure rolls forward).
+func (rt *Rotator) switchOver(ctx context.Context, newID string, newSecret secret.Value) (updated bool, err error) {
+	if err := rt.Gate.Wait(ctx, newID, newSecret); err != nil {
+		return false, err
+	}
+	if err := rt.after(StepKeyWorks); err != nil {
+		return false, err
+	}
+	if rt.Redis != nil {
+		if holds, err := rt.Redis.Holds(ctx, newID); err != nil || !holds {
+			if err := rt.Redis.Update(ctx, newID, newSecret); err != nil {
+				// The update may have taken effect although its answer failed.
+				if holds, herr := rt.Redis.Holds(ctx, newID); herr == nil && holds {
+					return true, err
+				}
+				return false, err
+			}
+		}
+		updated = true
+		if err := rt.after(StepUpdateRedis); err != nil {
+			return true, err
+		}
+	}
+	return updated, rt.mark(ctx)
+}
+
+// retire deactivates the old key and deletes it, or keeps it inactive for
+// the grace period. Failures here roll forward.
+func (rt *Rotator) retire(ctx context.Context, old string, res *Result) error {
+	if _, err := rt.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(r.UserName), AccessKeyId: aws.String(old), Status: iamtypes.StatusTypeInactive}); err != nil && !awsclient.IsNotFound(err) {
+		return forward(awsclient.Wrap("deactivate the old key "+secret.MaskKeyID(old), err))
+	}
+	if err := rt.after(StepDeactivateOld); err != nil {
+		return forward(err)
+	}
+	if rt.Grace > 0 {
+		res.KeptUntil = rt.now().Add(rt.Grace).UTC().Truncate(time.Second)
+		return rt.tag(ctx, map[string]string{TagDeleteAfter: res.KeptUntil.Format(time.RFC3339)})
+	}
+	if err := rt.deleteOld(ctx, old); err != nil {
+		return forward(err)
+	}
+	return nil
+}
+
+func (rt *Rotator) deleteOld(ctx context.Context, old string) error {
+	if _, err := rt.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(r.UserName), AccessKeyId: aws.String(old)}); err != nil && !awsclient.IsNotFound(err) {
+		return awsclient.Wrap("delete the old key "+secret.MaskKeyID(old), err)
+	}
+	if err := rt.after(StepDeleteOld); err != nil {
+		return err
+	}
+	_, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName),
+		TagKeys: []string{r.TagPreviousKeyID, r.TagPreviousSince, TagDeleteAfter}})
+	return awsclient.Wrap("clear the rotation's bookkeeping tags", err)
+}
+
+// storeSecret writes the new key's secret (the old value becomes
+// AWSPREVIOUS) and records both keys.
+func (rt *Rotator) storeSecret(ctx context.Context, newID string, value secret.Value, old string) error {
+	if _, err := rt.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(r.KeySecretName),
+		SecretString: aws.String(value.Reveal()), ClientRequestToken: aws.String(r.KeyVersionID(newID))}); err != nil {
+		return awsclient.Wrap("store the new key's secret", err)
+	}
+	return rt.tag(ctx, map[string]string{r.TagKeyID: newID, r.TagPreviousKeyID: old})
+}
+
+func (rt *Rotator) mark(ctx context.Context) error {
+	if err := rt.tag(ctx, map[string]string{r.TagPreviousSince: rt.now().UTC().Format(time.RFC3339)}); err != nil {
+		return err
+	}
+	return rt.after(StepMarkSwitched)
+}
+
+func (rt *Rotator) tag(ctx context.Context, tags map[string]string) error {
+	var list []smtypes.Tag
+	for k, v := range tags {
+		list = append(list, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	_, err := rt.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.KeySecretName), Tags: list})
+	return awsclient.Wrap("tag secret "+r.KeySecretName, err)
+}
+
+// rollback undoes a rotation that failed before Redis Cloud took the new
+// key: the stored secret goes back to the old key's version, the new key
+// is deleted. It runs even after an interrupt, bounded on its own.
+func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored bool, step string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	old := st.current.ID
+	var errs []string
+	if stored {
+		if _, err := rt.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(r.KeySecretName),
+			VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(st.versionID), RemoveFromVersionId: aws.String(r.KeyVersionID(newID))}); err != nil {
+			errs = append(errs, "restore the stored secret: "+awsclient.Short(err))
+		} else if err := rt.tag(ctx, map[string]string{r.TagKeyID: old}); err != nil {
+			errs = append(errs, err.Error())
+		} else if _, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName), TagKeys: []string{r.TagPreviousKeyID}}); err != nil {
+			errs = append(errs, "untag: "+awsclient.Short(err))
+		}
+	}
+	if len(errs) == 0 {
+		if _, err := rt.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(st.user), AccessKeyId: aws.String(newID)}); err != nil && !awsclient.IsNotFound(err) {
+			errs = append(errs, "delete the new key: "+awsclient.Short(err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("rotation failed at %s (%v) and the rollback did not finish (%s): run 'rciam rotate-key' or 'rciam apply' again", step, cause, errs[0])
+	}
+	return fmt.Errorf("rotation failed at %s (%v); rolled back: key %s is still active, stored and used by Redis Cloud", step, cause, secret.MaskKeyID(old))
+}
+
+// forward marks an error after Redis Cloud took the new key: nothing is
+// undone, the next run finishes.
+func forward(err error) error {
+	return fmt.Errorf("%w; Redis Cloud already uses the new key: run 'rciam rotate-key' again to retire the old one", err)
+}
+
+func without(keys []live.AccessKey, id string) []live.AccessKey {
+	var out []live.AccessKey
+	for _, k := range keys {
+		if k.ID != id {
+			out = append(out, k)
+		}
+	}
+	return out
+}
