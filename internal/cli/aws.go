@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -25,6 +26,7 @@ type awsEnv struct {
 	iam *iam.Client
 	sts *sts.Client
 	sm  *secretsmanager.Client
+	cfn *cloudformation.Client
 	rec *awsclient.Recorder
 }
 
@@ -51,12 +53,13 @@ func (f *Factory) aws(ctx context.Context) (*awsEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.env = &awsEnv{cfg: cfg, iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg), sm: secretsmanager.NewFromConfig(cfg), rec: rec}
+	f.env = &awsEnv{cfg: cfg, iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg), sm: secretsmanager.NewFromConfig(cfg),
+		cfn: cloudformation.NewFromConfig(cfg), rec: rec}
 	return f.env, nil
 }
 
 func (e *awsEnv) reader(awsManaged bool) *live.Reader {
-	return &live.Reader{IAM: e.iam, STS: e.sts, Secrets: e.sm, Region: e.cfg.Region, AWSManaged: awsManaged}
+	return &live.Reader{IAM: e.iam, STS: e.sts, Secrets: e.sm, CloudFormation: e.cfn, Region: e.cfg.Region, AWSManaged: awsManaged}
 }
 
 // rereader reads an account already read once: the policy tags come in the
@@ -76,6 +79,9 @@ func (f *Factory) readAccount(ctx context.Context, env *awsEnv, awsManaged bool)
 	}
 	if err := f.checkCaller(l); err != nil {
 		return nil, err
+	}
+	for _, n := range l.Notes {
+		f.Logf("%s", n)
 	}
 	f.Logf("read %s", l)
 	return l, nil

@@ -44,7 +44,10 @@ type Reader struct {
 	IAM     IAM
 	STS     STS
 	Secrets Secrets
-	Region  string
+	// CloudFormation, when set, finds the stacks that own rciam's entities
+	// (State.StackOwned); nil skips that.
+	CloudFormation CloudFormation
+	Region         string
 	// AWSManaged also reads AWS managed policies (verify: an attached AWS
 	// managed policy can deny too). Costs pages on real AWS.
 	AWSManaged bool
@@ -61,14 +64,16 @@ type Reader struct {
 // Read takes a snapshot in two dependent rounds at most: everything that
 // needs no account id at once (caller identity, the authorization details,
 // the user's keys and login profile, the instance profile, the secrets, the
-// password policy), then the tags of rciam's managed policies that exist
-// (IAM returns policy tags only per policy) and when the keys the stored
-// secret does not belong to were last used. On an empty account the second
+// password policy, the CloudFormation stacks), then the tags of rciam's
+// managed policies that exist (IAM returns policy tags only per policy),
+// when the keys the stored secret does not belong to were last used, and
+// the resources of the stacks that exist. On an empty account the second
 // round is empty.
 func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	s := &State{
 		Region: rd.Region, Policies: map[string]*Policy{}, Roles: map[string]*Role{}, Users: map[string]*User{},
 		Groups: map[string]*Group{}, Profiles: map[string]*Profile{}, Secrets: map[string]*Secret{},
+		StackOwned: map[string]string{},
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return rd.caller(gctx, s) })
@@ -80,6 +85,9 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	g.Go(func() (err error) { login, err = rd.login(gctx); return })
 	g.Go(func() (err error) { profile, err = rd.profile(gctx); return })
 	g.Go(func() (err error) { s.PasswordPolicy, err = rd.passwordPolicy(gctx); return })
+	var stacks []string
+	var stackNote string
+	g.Go(func() (err error) { stacks, stackNote, err = rd.stacks(gctx); return })
 	known := map[string]*Policy{}
 	if rd.AccountID != "" {
 		for _, name := range []string{r.InstancePolicyName, r.UserPolicyName} {
@@ -96,6 +104,9 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 		return nil, err
 	}
 	s.Keys, s.LoginProfile = keys, login
+	if stackNote != "" {
+		s.Notes = append(s.Notes, stackNote)
+	}
 	if profile != nil {
 		s.Profiles[key(profile.Name)] = profile
 	}
@@ -110,12 +121,15 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 		}
 	}
 	g, gctx = errgroup.WithContext(ctx)
+	finishStacks := rd.stackOwners(gctx, g, s, stacks)
 	rd.policyTags(gctx, g, s)
 	rd.lastUsed(gctx, g, s)
 	if rd.Then != nil {
 		g.Go(func() error { return rd.Then(gctx, s) })
 	}
-	return s, g.Wait()
+	err := g.Wait()
+	finishStacks()
+	return s, err
 }
 
 func (rd *Reader) caller(ctx context.Context, s *State) error {

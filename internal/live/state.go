@@ -37,6 +37,10 @@ type State struct {
 	// StackOwned maps an address string ("role/redislabs-role") to the
 	// CloudFormation stack that owns the entity.
 	StackOwned map[string]string
+	// Notes say what could not be read and was assumed instead (e.g. no
+	// CloudFormation at the endpoint: no stacks); the CLI prints them
+	// under -v.
+	Notes []string
 }
 
 // Policy is a managed policy.
