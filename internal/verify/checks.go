@@ -8,6 +8,7 @@ import (
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/iampolicy"
+	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
@@ -203,20 +204,10 @@ func (v *verifier) keys() {
 // answered a call signed with it as redislabs-user.
 func (v *verifier) keySecret() {
 	addr := r.Addr(r.KindSecret, r.KeySecretName)
-	sec := v.l.Secrets[r.KeySecretName]
-	switch {
-	case sec == nil:
-		v.missing(addr, "secret")
-		return
-	case sec.Deleted != nil:
-		v.add("exists", addr.String(), Fail, "is scheduled for deletion: 'rciam apply' restores it")
-		return
-	case v.ev.KeySecretErr != nil:
-		v.add("key-secret", addr.String(), Fail, "cannot be read: "+awsclient.Short(v.ev.KeySecretErr))
+	sec := v.secretPresent(addr, "key-secret", v.ev.KeySecretErr)
+	if sec == nil {
 		return
 	}
-	v.add("exists", addr.String(), Pass, "exists")
-	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
 	if rec := sec.Tags[r.TagRegion]; rec != "" && rec != v.l.Region {
 		v.add("region", addr.String(), Warn, fmt.Sprintf("rciam recorded region %s, this run uses %s: pass --region %s", rec, v.l.Region, rec))
 	}
@@ -267,20 +258,9 @@ func (v *verifier) login() {
 
 func (v *verifier) secrets() {
 	addr := r.Addr(r.KindSecret, r.PasswordSecretName)
-	sec := v.l.Secrets[r.PasswordSecretName]
-	switch {
-	case sec == nil:
-		v.missing(addr, "secret")
-		return
-	case sec.Deleted != nil:
-		v.add("exists", addr.String(), Fail, "is scheduled for deletion: 'rciam apply' restores it")
-		return
-	case v.ev.PasswordSecretErr != nil:
-		v.add("password-secret", addr.String(), Fail, "cannot be read: "+awsclient.Short(v.ev.PasswordSecretErr))
+	if v.secretPresent(addr, "password-secret", v.ev.PasswordSecretErr) == nil {
 		return
 	}
-	v.add("exists", addr.String(), Pass, "exists")
-	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
 	var body struct {
 		Password string `json:"password"`
 	}
@@ -289,6 +269,26 @@ func (v *verifier) secrets() {
 		return
 	}
 	v.add("password-secret", addr.String(), Pass, "well formed")
+}
+
+// secretPresent checks that a secret exists, is not scheduled for deletion,
+// could be read, and carries rciam's tag; it returns nil when a check failed.
+func (v *verifier) secretPresent(addr r.Address, id string, readErr error) *live.Secret {
+	sec := v.l.Secrets[addr.Name]
+	switch {
+	case sec == nil:
+		v.missing(addr, "secret")
+		return nil
+	case sec.Deleted != nil:
+		v.add("exists", addr.String(), Fail, "is scheduled for deletion: 'rciam apply' restores it")
+		return nil
+	case readErr != nil:
+		v.add(id, addr.String(), Fail, "cannot be read: "+awsclient.Short(readErr))
+		return nil
+	}
+	v.add("exists", addr.String(), Pass, "exists")
+	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
+	return sec
 }
 
 func masked(ids []string) string {
