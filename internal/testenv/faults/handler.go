@@ -24,6 +24,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := parseCall(r, body)
+	p.mu.Lock()
+	p.secrets.fromRequest(c, body)
+	p.mu.Unlock()
 	req, rule, gen := p.admit(c, start)
 	ev := Event{Request: req, Start: start}
 	defer func() { p.finish(ev, gen) }()
@@ -87,6 +90,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode == http.StatusOK {
 		p.mu.Lock()
 		p.ec.noteCreate(c, time.Now())
+		p.secrets.fromResponse(c, rbody)
 		p.mu.Unlock()
 	}
 	drop := f.Kind == DropAfterForward

@@ -36,7 +36,8 @@ type Proxy struct {
 	ec       consistency
 	seen     map[string]int // Nth counters by service/action/entity
 	timeline []Event
-	gen      int // bumped by Reset, so late finishes skip a new timeline
+	gen      int       // bumped by Reset, so late finishes skip a new timeline
+	secrets  sensitive // secret values seen in bodies (Secrets), never in the timeline
 }
 
 // New starts a proxy to upstream (e.g. moto's URL) on 127.0.0.1:0.
