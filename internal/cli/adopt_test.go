@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/rciam/rciam/internal/testenv"
+	"github.com/rciam/rciam/internal/testenv/faults"
+)
+
+// officialTemplate is the official RedisCloud.yaml, read from beside the
+// repository, with the three edits moto needs to deploy it:
+//   - AWS::Include is done here, as CloudFormation would do it: each
+//     Fn::Transform becomes the PolicyDocument it includes (the published
+//     snippet; here the bundled docs-v1 document rciam plans against);
+//   - the node role's unquoted `Version: 2012-10-17` is quoted (moto
+//     refuses the YAML date AWS accepts);
+//   - an output repeats the key secret's SecretString expression, because
+//     moto skips AWS::SecretsManager::Secret and the test must store the
+//     value the template would have stored.
+func officialTemplate(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../../shared/reference/RedisCloud.yaml")
+	if err != nil {
+		t.Skipf("official template not found beside the repository: %v", err)
+	}
+	include := regexp.MustCompile(`( +)Fn::Transform:\n.*\n.*\n.*Location *: *"s3://[^"]+/(\w+)Snippet\.json"\n`)
+	n := 0
+	body := include.ReplaceAllStringFunc(string(raw), func(m string) string {
+		sub := include.FindStringSubmatch(m)
+		var doc bytes.Buffer
+		if err := json.Indent(&doc, testenv.BundledDoc(t, sub[2]+".json"), sub[1]+"  ", "  "); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		return sub[1] + "PolicyDocument: " + doc.String() + "\n"
+	})
+	if n != 2 || strings.Count(body, "Version: 2012-10-17") != 1 {
+		t.Fatalf("the official template changed: %d AWS::Include, %d unquoted Version", n, strings.Count(body, "Version: 2012-10-17"))
+	}
+	body = strings.Replace(body, "Version: 2012-10-17", `Version: "2012-10-17"`, 1)
+	return strings.TrimRight(body, " \n") + "\n  testKeySecret:\n    Value: !Sub ${RedisLabsUserAccessKey.SecretAccessKey}\n"
+}
+
+// SPEC.md "Adoption and removal": an account made by the official template
+// plans no change other than tags, none at all with --no-adopt-tags, is
+// adopted by apply, and destroy leaves what the stack owns unless --force.
+func TestAdoptTemplateAccount(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	out := deployStack(t, acct, "RedisCloud", officialTemplate(t))
+	keyID := out["accessKeyId"]
+
+	// What moto skips of the template, made as the template says (names,
+	// descriptions, tags; no rciam tags anywhere):
+	f := newFiller(t, acct)
+	f.managedPolicyArns("redislabs-cluster-node-role", "", "RedisLabsInstanceRolePolicy") // RedisLabsClusterNodeRole.ManagedPolicyArns
+	f.managedPolicyArns("redislabs-role", "", "RedislabsIAMUserRestrictedPolicy")         // RedisLabsCrossAccountRole.ManagedPolicyArns
+	f.managedPolicyArns("", "redislabs-user", "RedislabsIAMUserRestrictedPolicy")         // RedisLabsUser.ManagedPolicyArns
+	f.userTags("redislabs-user", map[string]string{"UsedBy": "RedisLabs"})                // RedisLabsUser.Tags
+	password, value := generatedPassword()
+	f.secret("/redislabsuser/password", "Redis Labs User Password", value, nil) // RedisLabsUserPassword
+	f.loginProfile("redislabs-user", password)                                  // RedisLabsUser.LoginProfile
+	f.secret("/redislabsuser/secret_access_key", "Redis Labs User Secret Access Key", out["testKeySecret"], nil)
+
+	const pv = "--policy-version=docs-v1"
+	expectOnlyTags(t, planChanges(t, acct, pv), map[string]string{
+		"policy/RedisLabsInstanceRolePolicy":           "tags: ManagedBy=rciam",
+		"policy/RedislabsIAMUserRestrictedPolicy":      "tags: ManagedBy=rciam",
+		"role/redislabs-cluster-node-role":             "tags: ManagedBy=rciam",
+		"role/redislabs-role":                          "tags: ManagedBy=rciam",
+		"instance-profile/redislabs-cluster-node-role": "tags: ManagedBy=rciam, UsedBy=RedisLabs",
+		"user/redislabs-user":                          "tags: ManagedBy=rciam",
+		"access-key/redislabs-user/" + keyID:           "",
+		"login-profile/redislabs-user":                 "",
+		"secret//redislabsuser/secret_access_key":      "tags: ManagedBy=rciam, rciam:access-key-id=" + keyID + ", rciam:region=" + testenv.Region,
+		"secret//redislabsuser/password":               "tags: ManagedBy=rciam",
+	})
+	human := rciam(t, acct, runOpts{}, "plan", pv, "--no-adopt-tags", "--detailed-exitcode").mustCode(t, 0)
+	if !strings.Contains(human.stdout+human.stderr, "stack RedisCloud") {
+		t.Errorf("plan does not say which stack owns the entities:\n%s%s", human.stdout, human.stderr)
+	}
+
+	rciam(t, acct, runOpts{}, "apply", "--yes", pv).mustCode(t, 0)
+	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode", pv).mustCode(t, 0)
+	if st := testenv.CheckSpec(t, moto, acct, testenv.Spec{}); st.KeyID != keyID || st.Password != password {
+		t.Errorf("adoption replaced the stack's key or password (key %s, want %s)", st.KeyID, keyID)
+	}
+
+	expectDestroyLeavesStack(t, acct, "RedisCloud")
+}
+
+// expectDestroyLeavesStack: destroy leaves what the stack owns, lists it
+// and names the stack; destroy --force removes it.
+func expectDestroyLeavesStack(t *testing.T, acct *testenv.Account, stack string) {
+	t.Helper()
+	res := rciam(t, acct, runOpts{}, "destroy", "--yes").mustCode(t, 0)
+	for _, addr := range []string{"policy/RedisLabsInstanceRolePolicy", "policy/RedislabsIAMUserRestrictedPolicy",
+		"role/redislabs-cluster-node-role", "role/redislabs-role", "instance-profile/redislabs-cluster-node-role", "user/redislabs-user"} {
+		if !strings.Contains(res.stderr, addr+" is owned by CloudFormation stack "+stack+": left in place; delete the stack instead") {
+			t.Errorf("destroy does not list %s as owned by stack %s:\n%s", addr, stack, res.stderr)
+		}
+	}
+	c := iam.NewFromConfig(acct.Config())
+	ctx := context.Background()
+	if _, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("redislabs-role")}); err != nil {
+		t.Errorf("destroy removed a stack-owned role: %v", err)
+	}
+	if _, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("redislabs-user")}); err != nil {
+		t.Errorf("destroy removed the stack-owned user: %v", err)
+	}
+	rciam(t, acct, runOpts{}, "destroy", "--yes", "--force").mustCode(t, 0)
+	expectNothingLeft(t, acct)
+}
+
+// An endpoint without CloudFormation (an emulator's HTML 500) does not
+// break apply: no stacks, said under -v, and the rounds stay within
+// SPEC.md's budget.
+func TestApplyWithoutCloudFormation(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	p := faults.Start(t, acct.Endpoint, faults.Options{})
+	p.SetRule(func(r faults.Request) faults.Fault {
+		if r.Service == "cloudformation" {
+			return faults.Fault{Kind: faults.HTMLNotImplemented}
+		}
+		return faults.Fault{}
+	})
+	res := rciam(t, p.Via(acct), runOpts{}, "apply", "--yes", "-v", "--policy-version=docs-v1").mustCode(t, 0)
+	if !strings.Contains(res.stderr, "cloudformation ListStacks operation not implemented by this endpoint (HTTP 500 with an HTML page): stack ownership not checked") {
+		t.Errorf("apply -v does not say stack ownership was not checked:\n%s", res.stderr)
+	}
+	listed, reads := 0, 0
+	for _, e := range p.Timeline() {
+		switch {
+		case e.Service == "cloudformation":
+			listed++
+		case e.Action == "GetAccountAuthorizationDetails":
+			reads++
+		}
+	}
+	if listed != reads {
+		t.Errorf("%d CloudFormation calls in %d reads, want one ListStacks per read (an HTML 500 is not retried)", listed, reads)
+	}
+	testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+}
