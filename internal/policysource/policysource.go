@@ -1,7 +1,10 @@
 // Package policysource selects the two policy documents rciam provisions:
-// a bundled version, local files, or a URL (with cache and fallback). It
-// returns the documents exactly as bundled, read or fetched, with their
-// SHA-256, and replaces the account-id placeholder on request.
+// a bundled version, local files, or a URL (with a per-URL cache and a
+// fallback to the bundled docs-v1). It returns the documents exactly as
+// bundled, read or fetched, with their SHA-256, and replaces the account-id
+// placeholder on request. It also lists the other versions rciam knows
+// (bundled, and earlier fetches in the cache) so that a plan can say which
+// one a live document matches.
 package policysource
 
 import (
@@ -13,6 +16,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strings"
 )
 
 // File names of the two documents, as published by Redis.
@@ -21,9 +25,18 @@ const (
 	UserFile     = "RedislabsIAMUserRestrictedPolicy.json"
 )
 
-// DefaultVersion is the bundled version used when nothing else is chosen,
-// and the fallback when a fetch fails with nothing cached.
+// DefaultVersion is the bundled version rciam falls back to when a fetch
+// fails with nothing cached (SPEC.md "Policy selection").
 const DefaultVersion = "docs-v1"
+
+// DefaultURL is the official published location of the two documents, the
+// source used when no policy flag and no EnvSource is given.
+const DefaultURL = "https://raw.githubusercontent.com/Redislabs-Solution-Architects/cloudformation-aws-Redislabs-Cloud-Account-IAM-Resources/master/"
+
+// EnvSource names the environment variable that replaces DefaultURL: a
+// base URL, or a bundled version name (air-gapped machines, tests). Flags
+// still win over it.
+const EnvSource = "RCIAM_POLICY_SOURCE"
 
 // Placeholder is replaced by the target account id (seed 001).
 const Placeholder = "ACCOUNT-ID-WITHOUT-HYPHENS"
@@ -33,7 +46,7 @@ var bundled embed.FS
 
 // Document is one policy document as obtained.
 type Document struct {
-	File string // InstanceFile or UserFile
+	File string // InstanceFile or UserFile, a local path, or the URL fetched
 	Raw  []byte // bytes as bundled, read or fetched
 }
 
@@ -43,22 +56,39 @@ func (d Document) SHA256() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Known is a version of the two documents rciam knows besides the selected
+// one: a bundled version, or an earlier fetch kept in the cache.
+type Known struct {
+	// Name says what it is: "docs-v1", or "<URL> as fetched <date>".
+	Name     string
+	Instance Document
+	User     Document
+}
+
 // Selection is the pair of documents to provision and where they came from.
 type Selection struct {
 	// Source says where the documents came from: a bundled version name,
-	// a URL, or "files".
+	// a URL (with " (cached …)" when the cache stood in for it), or
+	// "files".
 	Source   string
 	Instance Document
 	User     Document
-	// Note explains a fallback (fetch failed, cache or bundled used); empty
-	// otherwise.
+	// Note explains a fallback (fetch failed, cache or bundled used) in one
+	// line; empty otherwise.
 	Note string
+	// Known are the other versions rciam knows, for naming what a live
+	// document matches. Filled by the CLI; may be empty.
+	Known []Known
 }
 
 // WithAccountID returns the documents with Placeholder replaced by id.
 func (s Selection) WithAccountID(id string) (instance, user []byte) {
-	r := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(Placeholder), []byte(id)) }
-	return r(s.Instance.Raw), r(s.User.Raw)
+	return ReplacePlaceholder(s.Instance.Raw, id), ReplacePlaceholder(s.User.Raw, id)
+}
+
+// ReplacePlaceholder returns doc with every Placeholder replaced by id.
+func ReplacePlaceholder(doc []byte, id string) []byte {
+	return bytes.ReplaceAll(doc, []byte(Placeholder), []byte(id))
 }
 
 // HasPlaceholder reports whether either document still holds Placeholder.
@@ -83,10 +113,30 @@ func Versions() []string {
 func Bundled(version string) (Selection, error) {
 	inst, err1 := bundled.ReadFile(path.Join("bundled", version, InstanceFile))
 	user, err2 := bundled.ReadFile(path.Join("bundled", version, UserFile))
-	if err1 != nil || err2 != nil {
-		return Selection{}, fmt.Errorf("unknown policy version %q: choose one of %v (rciam policy list)", version, Versions())
+	if version == "" || strings.ContainsAny(version, "/\\.") || err1 != nil || err2 != nil {
+		return Selection{}, fmt.Errorf("unknown policy version %q: choose one of %s (rciam policy list)", version, strings.Join(Versions(), ", "))
 	}
 	return Selection{Source: version, Instance: Document{InstanceFile, inst}, User: Document{UserFile, user}}, nil
+}
+
+// About is a bundled version's one-line description.
+func About(version string) string {
+	b, err := bundled.ReadFile(path.Join("bundled", version, "ABOUT"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// BundledKnown returns every bundled version as a Known.
+func BundledKnown() []Known {
+	var out []Known
+	for _, v := range Versions() {
+		if s, err := Bundled(v); err == nil {
+			out = append(out, Known{Name: v, Instance: s.Instance, User: s.User})
+		}
+	}
+	return out
 }
 
 // Files reads the two documents from local files.
