@@ -33,6 +33,7 @@ func Compute(d *desired.Set, l *live.State, o Options) (*Plan, error) {
 	c := &computer{b: b, d: d, l: l, o: o, created: map[string]string{}}
 	c.policies()
 	c.roles()
+	c.layoutSwitch()
 	c.profiles()
 	c.user()
 	if err := c.keys(); err != nil {
@@ -98,7 +99,7 @@ func (c *computer) policies() {
 		}
 		if live, err := iampolicy.Parse(lp.Document); err != nil || !iampolicy.Equal(live, p.Parsed) {
 			st := Step{Op: OpUpdatePolicy, Address: addr, Name: arn, Document: p.Document}
-			details := documentDiff(live, err, p.Parsed)
+			details := append(documentDiff(live, err, p.Parsed), c.provenance(&p, live)...)
 			if len(lp.Versions) >= MaxPolicyVersions {
 				st.DeleteVersion = oldestNonDefault(lp.Versions)
 				details = append(details, "delete policy version "+st.DeleteVersion+" (IAM keeps at most 5)")
