@@ -1,8 +1,10 @@
 package awsclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -82,13 +84,15 @@ func Short(err error) string {
 	if IsUnavailable(err) {
 		return "operation not implemented by this endpoint (HTTP 500 with an HTML page)"
 	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) && isDialError(err) {
-		u, _ := url.Parse(ue.URL)
-		host := ue.URL
-		if u != nil {
-			host = u.Scheme + "://" + u.Host
-		}
+		host := hostOf(ue.URL)
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
 			return fmt.Sprintf("cannot reach %s: unknown host", host)
@@ -96,11 +100,35 @@ func Short(err error) string {
 		return fmt.Sprintf("cannot reach %s: connection refused", host)
 	}
 	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
 		return fmt.Sprintf("HTTP %d from AWS", re.HTTPStatusCode())
 	}
 	if strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "no EC2 IMDS role found") {
 		return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login'"
+	}
+	if errors.As(err, &ue) {
+		// No response at all: say what happened to the connection.
+		return "no response from " + hostOf(ue.URL) + ": " + transportCause(ue.Err)
+	}
+	return oneLine(err.Error())
+}
+
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Scheme + "://" + u.Host
+	}
+	return rawURL
+}
+
+// transportCause names why a request got no response, without the
+// addresses and wrapping of the net errors.
+func transportCause(err error) string {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	case errors.As(err, &op) && op.Err != nil:
+		return oneLine(op.Err.Error())
 	}
 	return oneLine(err.Error())
 }
