@@ -10,6 +10,7 @@ import (
 	"github.com/rciam/rciam/internal/apply"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
+	"github.com/rciam/rciam/internal/rediscloud"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/view"
 )
@@ -21,6 +22,8 @@ type destroyOptions struct {
 	layout             layoutFlag
 	yes, force         bool
 	forceDeleteSecrets bool
+	deregister         bool
+	apiURL             string
 }
 
 func newDestroyCmd(f *Factory) *cobra.Command {
@@ -42,6 +45,8 @@ unless --force-delete-secrets.`,
 	fl.BoolVarP(&o.yes, "yes", "y", false, "destroy without asking")
 	fl.BoolVar(&o.force, "force", false, "also remove entities rciam did not tag, stack-owned ones, and blocking items")
 	fl.BoolVar(&o.forceDeleteSecrets, "force-delete-secrets", false, "delete the secrets without a recovery window")
+	fl.BoolVar(&o.deregister, "deregister", false, "first delete the Redis Cloud cloud account this AWS account is registered as")
+	fl.StringVar(&o.apiURL, "api-url", "", "Redis Cloud API base URL, /v1 included (with --deregister)")
 	return cmd
 }
 
@@ -50,26 +55,27 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	if err := needConfirmation(f.IO, o.yes, "destroy"); err != nil {
 		return err
 	}
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := f.withTimeout(ctx)
 	defer cancel()
-	env, err := f.aws(ctx)
+	ss, err := f.openSession(ctx, &o.layout)
 	if err != nil {
 		return err
 	}
-	l, err := f.readAccount(ctx, env, false)
-	if err != nil {
-		return err
-	}
-	if err := refuseRegistered(l); err != nil {
-		return err
-	}
-	d, err := layoutSet(layout, l)
-	if err != nil {
-		return err
+	env, d, l := ss.env, ss.want, ss.live
+	cloudID := recordedCloudAccount(l)
+	var rc *rediscloud.Client
+	switch {
+	case cloudID > 0 && !o.deregister:
+		return fmt.Errorf("this account is registered with Redis Cloud as cloud account %d: pass --deregister to delete it first (Redis Cloud must not use it any more)", cloudID)
+	case cloudID > 0:
+		// The API keys are checked before anything changes.
+		cfg, err := rediscloud.LoadConfig(o.apiURL, f.getenv)
+		if err != nil {
+			return err
+		}
+		if rc, err = rediscloud.New(cfg, f.redisOptions()); err != nil {
+			return err
+		}
 	}
 	var blockers *live.UserBlockers
 	if l.User(r.UserName) != nil {
@@ -82,15 +88,24 @@ func (o *destroyOptions) run(ctx context.Context) error {
 		return err
 	}
 	style := view.Style{Color: f.IO.ColorEnabled()}
-	fmt.Fprintf(f.IO.ErrOut, "Account %s · layout %s\n\n", l.AccountID, layout)
+	fmt.Fprintf(f.IO.ErrOut, "Account %s · layout %s\n\n", l.AccountID, d.Layout)
+	if rc != nil {
+		fmt.Fprintf(f.IO.ErrOut, "  - Redis Cloud cloud account %d                   deregister first\n", cloudID)
+	}
 	view.PlanHuman(f.IO.ErrOut, p, style)
-	if !p.HasChanges() {
+	if !p.HasChanges() && rc == nil {
 		return nil
 	}
 	if !o.yes {
 		if err := f.IO.Confirm("\nDo you really want to destroy these entities?"); err != nil {
 			return errors.New("destroy cancelled: nothing was changed")
 		}
+	}
+	if rc != nil {
+		if err := rc.Delete(ctx, cloudID); err != nil && !errors.Is(err, rediscloud.ErrNotFound) {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "  ✓ deleted Redis Cloud cloud account %d\n", cloudID)
 	}
 	exec := &apply.Executor{IAM: env.iam, Secrets: env.sm, Region: l.Region,
 		Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
@@ -106,13 +121,4 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	}
 	fmt.Fprintln(f.IO.ErrOut, "\nDestroy complete.")
 	return nil
-}
-
-// refuseRegistered stops destroy while Redis Cloud still uses the account.
-func refuseRegistered(l *live.State) error {
-	sec := l.Secrets[r.KeySecretName]
-	if sec == nil || sec.Tags[r.TagCloudAccountID] == "" {
-		return nil
-	}
-	return fmt.Errorf("this account is registered with Redis Cloud as cloud account %s: deregister it first (rciam destroy --deregister)", sec.Tags[r.TagCloudAccountID])
 }

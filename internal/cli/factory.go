@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/iostreams"
+	"github.com/rciam/rciam/internal/rediscloud"
 )
 
 // Factory holds the global options and builds what commands need lazily, so
@@ -30,11 +32,18 @@ type Factory struct {
 	apiOptions []func(*middleware.Stack) error
 	// credentials replaces the standard chain (tests only).
 	credentials aws.CredentialsProvider
+	// getenv reads the environment (tests inject Redis Cloud API keys).
+	getenv func(string) string
+	// gateInterval, redisTuning and rotateAfter speed up and inject
+	// faults into register and rotate-key (tests only).
+	gateInterval time.Duration
+	redisTuning  func(*rediscloud.Options)
+	rotateAfter  func(step string) error
 }
 
 // NewFactory returns a Factory writing to ios.
 func NewFactory(ios *iostreams.IOStreams) *Factory {
-	return &Factory{IO: ios, Output: "text", Timeout: defaultTimeout}
+	return &Factory{IO: ios, Output: "text", Timeout: defaultTimeout, getenv: os.Getenv}
 }
 
 func (f *Factory) bindGlobalFlags(root *cobra.Command) {

@@ -12,12 +12,25 @@ import (
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/iostreams"
+	"github.com/rciam/rciam/internal/rediscloud"
 	"github.com/rciam/rciam/internal/testenv"
 )
 
 var moto *testenv.Moto
 
-func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m, &moto)) }
+func TestMain(m *testing.M) {
+	// Tests never reach the internet: the default policy source is the
+	// bundled docs-v1 (tests of --policy-source serve it on 127.0.0.1), and
+	// fetched documents are cached in a directory of this run only.
+	os.Setenv("RCIAM_POLICY_SOURCE", "docs-v1")
+	cache, err := os.MkdirTemp("", "rciam-cache")
+	if err == nil {
+		os.Setenv("XDG_CACHE_HOME", cache)
+	}
+	code := testenv.RunWithMoto(m, &moto)
+	os.RemoveAll(cache)
+	os.Exit(code)
+}
 
 // result is one in-process run of rciam.
 type result struct {
@@ -32,6 +45,10 @@ type runOpts struct {
 	tty        bool
 	apiOptions []func(*middleware.Stack) error
 	ctx        context.Context
+	// env overrides environment variables the run reads (Redis Cloud).
+	env map[string]string
+	// rotateAfter injects failures after rotate-key's steps.
+	rotateAfter func(step string) error
 }
 
 // rciam runs one command line in-process against acct (nil: no
@@ -44,6 +61,16 @@ func rciam(t *testing.T, acct *testenv.Account, o runOpts, args ...string) resul
 		ios.SetTTY(true, true, true)
 	}
 	f := NewFactory(ios)
+	f.getenv = func(k string) string {
+		if v, ok := o.env[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	f.gateInterval, f.rotateAfter = 5*time.Millisecond, o.rotateAfter
+	f.redisTuning = func(ro *rediscloud.Options) {
+		ro.PollInterval, ro.InvalidCredsWait = 10*time.Millisecond, 10*time.Millisecond
+	}
 	rec := &awsclient.Recorder{}
 	f.apiOptions = append([]func(*middleware.Stack) error{rec.APIOption}, o.apiOptions...)
 	if acct != nil {

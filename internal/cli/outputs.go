@@ -55,24 +55,13 @@ func (o *outputsOptions) run(ctx context.Context) error {
 	default:
 		return usageErrorf("invalid --format %q: use hand or api", o.format)
 	}
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := f.withTimeout(ctx)
 	defer cancel()
-	env, err := f.aws(ctx)
+	ss, err := f.openSession(ctx, &o.layout)
 	if err != nil {
 		return err
 	}
-	l, err := f.readAccount(ctx, env, false)
-	if err != nil {
-		return err
-	}
-	d, err := layoutSet(layout, l)
-	if err != nil {
-		return err
-	}
+	env, d, l := ss.env, ss.want, ss.live
 	if o.format == "api" {
 		out, err := f.outputs(ctx, env, d, l, true)
 		if err != nil {
@@ -92,6 +81,36 @@ func (o *outputsOptions) run(ctx context.Context) error {
 		return view.OutputsHand(f.IO.Out, out)
 	}
 	return f.printOutputs(ctx, env, d, l, o.showSecrets)
+}
+
+// session is what outputs, destroy, register and rotate-key start from:
+// the clients, one snapshot, and the layout's entities (names only: the
+// bundled documents stand in).
+type session struct {
+	env  *awsEnv
+	live *live.State
+	want *desired.Set
+}
+
+// openSession validates the layout flag, then reads the account.
+func (f *Factory) openSession(ctx context.Context, lf *layoutFlag) (*session, error) {
+	layout, err := lf.get()
+	if err != nil {
+		return nil, err
+	}
+	env, err := f.aws(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := f.readAccount(ctx, env, false)
+	if err != nil {
+		return nil, err
+	}
+	d, err := layoutSet(layout, l)
+	if err != nil {
+		return nil, err
+	}
+	return &session{env: env, live: l, want: d}, nil
 }
 
 // layoutSet is the desired set for commands that need names, not

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -163,11 +161,7 @@ func (f *Factory) proveKey(ctx context.Context, env *awsEnv, s *live.State, valu
 	if active == "" || value.IsZero() {
 		return nil
 	}
-	client := sts.NewFromConfig(env.cfg, func(o *sts.Options) {
-		o.Credentials = credentials.NewStaticCredentialsProvider(active, value.Reveal(), "")
-		o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 2)
-	})
-	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	out, err := env.stsWith(active, value).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return &verify.Proof{KeyID: active, Err: err}
 	}

@@ -17,6 +17,10 @@ import (
 	"github.com/rciam/rciam/internal/secret"
 )
 
+// usedAfterSwitchMargin is how long after the switch a use of the old key
+// is still the switch itself.
+const usedAfterSwitchMargin = time.Minute
+
 // Run rotates the key, or first finishes a rotation an earlier run left
 // half done (then that is the rotation reported).
 func (rt *Rotator) Run(ctx context.Context, l *live.State) (*Result, error) {
@@ -72,7 +76,9 @@ func (rt *Rotator) finishPrevious(ctx context.Context, st *state, l *live.State)
 	if err != nil {
 		return nil, true, awsclient.Wrap("read last use of "+secret.MaskKeyID(prev.ID), err)
 	}
-	if u := last.AccessKeyLastUsed; u != nil && u.LastUsedDate != nil && u.LastUsedDate.After(switched) {
+	// IAM records last use late and coarsely: only a use well after the
+	// switch (the key was deactivated right after it) counts.
+	if u := last.AccessKeyLastUsed; u != nil && u.LastUsedDate != nil && u.LastUsedDate.After(switched.Add(usedAfterSwitchMargin)) {
 		return nil, true, fmt.Errorf("%w: the previous key %s was used at %s, after the switch at %s: find what still uses it before rotating again",
 			ErrRefused, secret.MaskKeyID(prev.ID), u.LastUsedDate.UTC().Format(time.RFC3339), st.since)
 	}
@@ -228,8 +234,7 @@ func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored
 	old := st.current.ID
 	var errs []string
 	if stored {
-		if _, err := rt.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(r.KeySecretName),
-			VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(st.versionID), RemoveFromVersionId: aws.String(r.KeyVersionID(newID))}); err != nil {
+		if err := rt.restoreSecret(ctx, st, newID); err != nil {
 			errs = append(errs, "restore the stored secret: "+awsclient.Short(err))
 		} else if err := rt.tag(ctx, map[string]string{r.TagKeyID: old}); err != nil {
 			errs = append(errs, err.Error())
@@ -246,6 +251,20 @@ func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored
 		return fmt.Errorf("rotation failed at %s (%v) and the rollback did not finish (%s): run 'rciam rotate-key' or 'rciam apply' again", step, cause, errs[0])
 	}
 	return fmt.Errorf("rotation failed at %s (%v); rolled back: key %s is still active, stored and used by Redis Cloud", step, cause, secret.MaskKeyID(old))
+}
+
+// restoreSecret makes the old key's secret current again: written back as
+// a new version when the old value is known (the tag then names its key),
+// else by moving AWSCURRENT back to the old version.
+func (rt *Rotator) restoreSecret(ctx context.Context, st *state, newID string) error {
+	if rt.StoredSecret != nil && !rt.StoredSecret.IsZero() {
+		_, err := rt.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(r.KeySecretName),
+			SecretString: aws.String(rt.StoredSecret.Reveal())})
+		return err
+	}
+	_, err := rt.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(r.KeySecretName),
+		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(st.versionID), RemoveFromVersionId: aws.String(r.KeyVersionID(newID))})
+	return err
 }
 
 // forward marks an error after Redis Cloud took the new key: nothing is

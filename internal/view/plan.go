@@ -87,6 +87,9 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 	return writeJSON(w, out)
 }
 
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error { return writeJSON(w, v) }
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
