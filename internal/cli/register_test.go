@@ -44,7 +44,7 @@ func TestRegister(t *testing.T) {
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
 	st := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
 
-	res := rciam(t, acct, withRedis(srv), "register", "--name", "prod", "--output", "json").mustCode(t, 0)
+	res := rciam(t, acct, withRedis(srv), "-v", "register", "--name", "prod", "--output", "json").mustCode(t, 0)
 	var out struct {
 		ID     int    `json:"id"`
 		Status string `json:"status"`
@@ -82,7 +82,7 @@ func TestRegister(t *testing.T) {
 	}
 
 	posts, puts := srv.Count("POST", "/v1/cloud-accounts"), srv.Count("PUT", "/v1/cloud-accounts/*")
-	again := rciam(t, acct, withRedis(srv), "register", "--name", "prod").mustCode(t, 0)
+	again := rciam(t, acct, withRedis(srv), "-v", "register", "--name", "prod").mustCode(t, 0)
 	if srv.Count("POST", "/v1/cloud-accounts") != posts || srv.Count("PUT", "/v1/cloud-accounts/*") != puts {
 		t.Error("a second register sent a POST or PUT")
 	}
@@ -163,7 +163,7 @@ func TestRotateKey(t *testing.T) {
 	if len(writes(dry.calls)) != 0 || !strings.Contains(dry.stdout, "Redis Cloud") {
 		t.Errorf("dry run: writes %v, steps\n%s", writes(dry.calls), dry.stdout)
 	}
-	res := rciam(t, acct, withRedis(srv), "rotate-key", "--output", "json").mustCode(t, 0)
+	res := rciam(t, acct, withRedis(srv), "-v", "rotate-key", "--output", "json").mustCode(t, 0)
 	var out struct {
 		Old     string `json:"oldAccessKeyId"`
 		New     string `json:"accessKeyId"`
@@ -177,6 +177,14 @@ func TestRotateKey(t *testing.T) {
 	a := srv.Accounts()[0]
 	if a.AccessKeyID != after.KeyID || string(a.AccessSecretKey) != after.KeySecret || string(a.ConsolePassword) != after.Password {
 		t.Error("the cloud account does not hold the new key")
+	}
+	for _, s := range []string{before.KeySecret, after.KeySecret, after.Password, apiKey, apiSecret} {
+		if strings.Contains(res.stdout+res.stderr, s) {
+			t.Error("a secret appears in rotate-key -v output")
+		}
+	}
+	if !strings.Contains(res.stderr, "waiting for key") && !strings.Contains(res.stderr, "created access key") {
+		t.Errorf("-v shows no progress:\n%s", res.stderr)
 	}
 	rciam(t, acct, runOpts{}, "verify").mustCode(t, 0)
 }
