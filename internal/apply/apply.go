@@ -155,7 +155,7 @@ func (e *Executor) Run(ctx context.Context, p *plan.Plan) (*Result, error) {
 		first = ctx.Err()
 	}
 	if first != nil {
-		return res, &RunError{First: first, Failed: len(res.Failed), NotRun: len(res.Skipped)}
+		return res, &RunError{First: first, Failed: len(res.Failed), NotRun: len(res.Skipped), Result: res}
 	}
 	return res, nil
 }
@@ -166,6 +166,9 @@ var errSkipped = errors.New("skipped: a step it depends on did not succeed")
 type RunError struct {
 	First          error
 	Failed, NotRun int
+	// Result is what the run did and did not do, for the summary a command
+	// prints when it stops early.
+	Result *Result
 }
 
 func (e *RunError) Error() string {

@@ -104,6 +104,10 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 	if err == nil {
 		return l, nil
 	}
+	var runErr *apply.RunError
+	if errors.As(err, &runErr) && runErr.Result != nil {
+		view.Summary(f.IO.ErrOut, runErr.Result.Done, runErr.Result.Failed, runErr.Result.Skipped)
+	}
 	if ctx.Err() != nil {
 		return nil, interrupted(ctx, "apply")
 	}
