@@ -142,7 +142,7 @@ func TestNoCredentials(t *testing.T) {
 	acct := testenv.NeedMoto(t, moto)
 	cmd := exec.Command(binary(t), "plan", "--endpoint-url", acct.Endpoint, "--region", testenv.Region)
 	home := t.TempDir()
-	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_CONFIG_FILE=" + os.DevNull,
+	cmd.Env = []string{"HOME=" + home, "RCIAM_POLICY_SOURCE=docs-v1", "PATH=" + os.Getenv("PATH"), "AWS_CONFIG_FILE=" + os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -59,11 +59,12 @@ func (f *Factory) prepare(ctx context.Context, lf *layoutFlag, pf *policyFlags, 
 	if err != nil {
 		return nil, err
 	}
-	sel, err := pf.selection()
+	env, err := f.aws(ctx)
 	if err != nil {
 		return nil, err
 	}
-	env, err := f.aws(ctx)
+	// After the local checks (flags, region), before the first AWS call.
+	sel, err := pf.selection()
 	if err != nil {
 		return nil, err
 	}
