@@ -7,14 +7,15 @@ build:
 	$(GO) build -o bin/rciam ./cmd/rciam
 
 # The test command of the README: vet, then every test with the race
-# detector. Integration tests start their own moto_server on 127.0.0.1.
+# detector. Integration tests start their own moto_server on 127.0.0.1;
+# RCIAM_POLICY_SOURCE keeps the policy documents bundled (no internet).
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	RCIAM_POLICY_SOURCE=docs-v1 $(GO) test -race -count=1 -timeout 15m ./...
 
 # Unit tests only (no moto_server needed).
 test-short:
-	$(GO) test -short -count=1 ./...
+	RCIAM_POLICY_SOURCE=docs-v1 $(GO) test -short -count=1 ./...
 
 # plan → apply → outputs → destroy against a moto_server on loopback.
 demo:

@@ -18,6 +18,8 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/moto-api/" >/dev/null &
 # moto accepts any credentials; these are dummies for its default account.
 export AWS_ACCESS_KEY_ID=AKIADEMO000000000000 AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+# The bundled policy documents instead of the published ones: nothing is fetched.
+export RCIAM_POLICY_SOURCE=docs-v1
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step bin/rciam plan
