@@ -23,13 +23,32 @@ type Call struct {
 type Recorder struct {
 	mu    sync.Mutex
 	calls []Call
+	// lastErr is the last attempt AWS answered with an error (or that got
+	// no answer), retried or not.
+	lastErr *Call
 	// OnCall, when set, is told of each finished call (verbose logging).
 	OnCall func(Call)
 }
 
-// APIOption adds the recorder to a client's middleware stack, outside the
-// retry loop.
+// APIOption adds the recorder to a client's middleware stack: outside the
+// retry loop for the calls, and inside it for the last failed attempt.
 func (r *Recorder) APIOption(s *middleware.Stack) error {
+	// At the end of the finalize step, after the SDK's retry middleware:
+	// once per attempt.
+	if err := s.Finalize.Add(middleware.FinalizeMiddlewareFunc("RciamAttemptRecorder",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			start := time.Now()
+			out, md, err := next.HandleFinalize(ctx, in)
+			if err != nil && ctx.Err() == nil {
+				c := Call{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Start: start, End: time.Now(), Err: err}
+				r.mu.Lock()
+				r.lastErr = &c
+				r.mu.Unlock()
+			}
+			return out, md, err
+		}), middleware.After); err != nil {
+		return err
+	}
 	return s.Initialize.Add(middleware.InitializeMiddlewareFunc("RciamRecorder",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			c := Call{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Start: time.Now()}
@@ -54,10 +73,22 @@ func (r *Recorder) Calls() []Call {
 	return out
 }
 
+// LastError returns the last attempt that failed other than by
+// cancellation — throttling, a 5xx, a reset connection — whether or not
+// the SDK retried it: what to name when --timeout cuts the retries short.
+func (r *Recorder) LastError() (Call, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lastErr == nil {
+		return Call{}, false
+	}
+	return *r.lastErr, true
+}
+
 // Reset forgets the recorded calls.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.calls = nil
+	r.calls, r.lastErr = nil, nil
 	r.mu.Unlock()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +68,9 @@ func (o *applyOptions) run(ctx context.Context) error {
 	defer cancel()
 	pr, err := f.prepare(ctx, &o.layout, &o.policy, o.planOptions())
 	if err != nil {
+		if ctx.Err() != nil {
+			return stopped(ctx, "apply", "nothing was changed")
+		}
 		return err
 	}
 	style := view.Style{Color: f.IO.ColorEnabled()}
@@ -104,22 +108,64 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 	if err == nil {
 		return l, nil
 	}
+	left := ""
 	var runErr *apply.RunError
 	if errors.As(err, &runErr) && runErr.Result != nil {
-		view.Summary(f.IO.ErrOut, runErr.Result.Done, runErr.Result.Failed, runErr.Result.Skipped)
+		res := runErr.Result
+		view.Summary(f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
+		left = fmt.Sprintf("what was done is kept, %d step(s) left to do", len(res.Failed)+len(res.Skipped))
 	}
 	if ctx.Err() != nil {
-		return nil, interrupted(ctx, "apply")
+		return nil, stopped(ctx, "apply", left)
 	}
 	return nil, err
 }
 
 // interrupted explains a run stopped by Ctrl-C or --timeout.
-func interrupted(ctx context.Context, command string) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s stopped: --timeout reached; what was done is kept: run %s again to finish", command, command)
+func interrupted(ctx context.Context, command string) error { return stopped(ctx, command, "") }
+
+// stopped explains a run stopped by Ctrl-C or --timeout, saying what is
+// left to do ("" for "what was done is kept").
+func stopped(ctx context.Context, command, left string) error {
+	return &stopError{command: command, timeout: errors.Is(ctx.Err(), context.DeadlineExceeded), left: left}
+}
+
+// stopError is a command stopped by Ctrl-C or --timeout before it finished.
+// For a timeout, run (root.go) fills in the limit and the last error AWS
+// answered: the retries the deadline cut short hide it behind "timed out".
+type stopError struct {
+	command string
+	timeout bool
+	left    string
+	limit   time.Duration
+	lastAWS string
+}
+
+func (e *stopError) Error() string {
+	left := e.left
+	if left == "" {
+		left = "what was done is kept"
 	}
-	return fmt.Errorf("%w: what was done is kept; run %s again to finish", errCancelled, command)
+	if !e.timeout {
+		return fmt.Sprintf("%s: %s; run %s again to finish", errCancelled, left, e.command)
+	}
+	msg := e.command + " stopped: --timeout"
+	if e.limit > 0 {
+		msg += " " + e.limit.String()
+	}
+	msg += " reached"
+	if e.lastAWS != "" {
+		msg += "; last AWS error: " + e.lastAWS
+	}
+	return msg + "; " + left + ": run " + e.command + " again to finish"
+}
+
+// Unwrap makes a Ctrl-C exit 130 and a timeout exit 1.
+func (e *stopError) Unwrap() error {
+	if e.timeout {
+		return context.DeadlineExceeded
+	}
+	return errCancelled
 }
 
 func (o *applyOptions) planOptions() plan.Options {

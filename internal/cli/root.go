@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/iostreams"
 )
 
@@ -52,7 +53,24 @@ func run(ctx context.Context, f *Factory, args []string) (code int) {
 		}
 	}()
 	cmd, err := root.ExecuteContextC(ctx)
+	f.explainStop(err)
 	return exitCode(ios, cmd, err, ctx)
+}
+
+// explainStop completes a --timeout error with the limit and the last
+// error AWS answered (throttling, 5xx…), which the deadline hid.
+func (f *Factory) explainStop(err error) {
+	var se *stopError
+	if !errors.As(err, &se) || !se.timeout {
+		return
+	}
+	se.limit = f.Timeout
+	if f.env == nil {
+		return
+	}
+	if c, ok := f.env.rec.LastError(); ok {
+		se.lastAWS = strings.ToLower(c.Service) + " " + c.Operation + ": " + awsclient.Short(c.Err)
+	}
 }
 
 func redactPanic(r any) string {
