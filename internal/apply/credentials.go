@@ -165,6 +165,7 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 	if err != nil {
 		return err
 	}
+	existed := false
 	set := func(ctx context.Context) error {
 		if s.Op == plan.OpCreateLoginProfile {
 			_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
@@ -173,8 +174,15 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 			}
 			// Ours from a lost response, or another run's: either way make
 			// it hold the password just stored.
+			existed = true
 		}
 		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: aws.Bool(false)})
+		if err == nil && existed {
+			// Another run that made the login stored its password before
+			// ours, or after: store ours again, now that the login has it,
+			// so the last password stored is the login's.
+			err = e.putPassword(ctx, plan.Step{Name: r.PasswordSecretName, Exists: true}, pw)
+		}
 		return err
 	}
 	err = e.withConsistency(ctx, s.ID, loginBusy, set)
