@@ -328,6 +328,12 @@ func (rd *Reader) lastUsed(ctx context.Context, g *errgroup.Group, s *State) {
 		}
 		g.Go(func() error {
 			out, err := rd.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(k.ID)})
+			if awsclient.IsNotFound(err) {
+				// Deleted since it was listed (another run, or the user):
+				// nobody uses it, and deleting it again is a no-op.
+				k.LastUsedRead = true
+				return nil
+			}
 			if err != nil {
 				return awsclient.Wrap("read last use of access key "+secret.MaskKeyID(k.ID)+" (iam:GetAccessKeyLastUsed)", err)
 			}
