@@ -61,6 +61,9 @@ type bag struct {
 	keyID     string
 	keySecret secret.Value
 	password  secret.Value
+	// keyCalls are the spans of this run's CreateAccessKey calls that were
+	// retried or failed: a key dated within one is this run's (madeAt).
+	keyCalls [][2]time.Time
 }
 
 // Result says what a run did.

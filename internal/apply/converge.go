@@ -2,12 +2,13 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
+	r "github.com/rciam/rciam/internal/resource"
 )
 
 // MaxPasses bounds how often Converge runs a plan within one command.
@@ -17,11 +18,27 @@ const MaxPasses = 3
 // left — what a lost response, a concurrent change or a failed step left
 // undone — until the account reads back as planned. So apply finishes only
 // when what it wrote reads back as written (FIELD-NOTES 34).
+//
+// Two applies running at once converge too (docs/reliability.md): every
+// write is idempotent or re-planned from a fresh read, except deleting an
+// access key whose secret is not stored, which is how a crashed run's key
+// is cleaned up. In a read-back that would also delete the key another
+// live run has just made and is about to store, so a read-back never
+// touches such a key: it waits until the other run has stored its secret
+// (then whichever secret is stored wins, and each run deletes only its own
+// losing key) or gives up with OtherRunError.
 type Converger struct {
 	Read    func(context.Context) (*live.State, error)
 	Exec    *Executor
 	Desired *desired.Set
 	Options plan.Options
+	// Start is the snapshot the first plan was computed from: a key that
+	// is not in it and that this run did not make appeared during the run.
+	// Nil turns the wait for other runs off.
+	Start *live.State
+	// OtherRunWait bounds the wait for another run to store the secret of
+	// the key it made; DefaultOtherRunWait when zero.
+	OtherRunWait time.Duration
 	// OnResidual is told of each further plan run after the first.
 	OnResidual func(pass int, p *plan.Plan)
 }
@@ -38,19 +55,15 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 		if ctx.Err() != nil {
 			return nil, runErr
 		}
-		l, err := c.Read(ctx)
+		l, err := c.readBack(ctx, created)
+		if err == nil {
+			l, err = c.waitForOtherRun(ctx, l, created)
+		}
 		if err != nil {
 			if runErr != nil {
 				return nil, runErr
 			}
-			return nil, fmt.Errorf("read back: %w", err)
-		}
-		// A key made moments ago may not be listed yet: never mistake its
-		// absence for "no key" (that would make another).
-		for id := range created {
-			if l.Key(id) == nil && l.User(c.Desired.User.Name) != nil {
-				l.Keys = append(l.Keys, live.AccessKey{ID: id, Active: true})
-			}
+			return nil, err
 		}
 		next, err := plan.Compute(c.Desired, l, c.Options)
 		if err != nil {
@@ -63,11 +76,49 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 			if runErr != nil {
 				return nil, runErr
 			}
-			return nil, errors.New("the account did not read back as planned after " + fmt.Sprint(MaxPasses) + " passes (another process changing it?): run apply again")
+			return nil, fmt.Errorf("the account did not read back as planned after %d passes: another run may be changing this account; run apply again when it has finished", MaxPasses)
 		}
 		if c.OnResidual != nil {
 			c.OnResidual(pass+1, next)
 		}
 		p = next
 	}
+}
+
+func (c *Converger) readBack(ctx context.Context, created map[string]bool) (*live.State, error) {
+	l, err := c.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read back: %w", err)
+	}
+	// A key made and stored moments ago may not be listed yet: never
+	// mistake its absence for "no key" (that would make another). A key of
+	// ours that is not the stored one is left out: it was deleted (by this
+	// run or another), or it is not wanted anyway.
+	for id := range created {
+		if l.Key(id) == nil && l.User(c.Desired.User.Name) != nil && storedIs(l, id) {
+			l.Keys = append(l.Keys, live.AccessKey{ID: id, Active: true, LastUsedRead: true})
+		}
+	}
+	return l, nil
+}
+
+// storedIs reports whether the stored key secret belongs to key id, by its
+// version id or its tag (id need not be listed).
+func storedIs(l *live.State, id string) bool {
+	sec := l.Secrets[r.KeySecretName]
+	if sec == nil || !sec.HasValue {
+		return false
+	}
+	return sec.CurrentVersionID == r.KeyVersionID(id) || (sec.Tags[r.TagKeyID] == id && !versionOfListedKey(l, sec.CurrentVersionID))
+}
+
+// versionOfListedKey reports whether the secret's current version is that
+// of a listed key (which then wins over the tag, as in live.StoredKey).
+func versionOfListedKey(l *live.State, version string) bool {
+	for _, k := range l.Keys {
+		if r.KeyVersionID(k.ID) == version {
+			return true
+		}
+	}
+	return false
 }

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/plan"
@@ -36,7 +39,14 @@ func (e *Executor) updatePolicy(ctx context.Context, s plan.Step) error {
 
 func (e *Executor) createKey(ctx context.Context, s plan.Step) error {
 	return e.withConsistency(ctx, s.ID, notYetVisible, func(ctx context.Context) error {
+		start := time.Now()
 		out, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.Name)})
+		if err != nil || attempts(out.ResultMetadata) > 1 {
+			// An attempt whose response was lost may have made a key.
+			e.bag.mu.Lock()
+			e.bag.keyCalls = append(e.bag.keyCalls, [2]time.Time{start, time.Now()})
+			e.bag.mu.Unlock()
+		}
 		if awsclient.ErrorCode(err) == "LimitExceeded" {
 			return fmt.Errorf("%s already has two access keys, AWS's limit: run 'rciam plan' to see which one rciam can delete: %w", s.Name, err)
 		}
@@ -50,6 +60,29 @@ func (e *Executor) createKey(ctx context.Context, s plan.Step) error {
 		e.logf("created access key %s", secret.MaskKeyID(e.bag.keyID))
 		return nil
 	})
+}
+
+// attempts is how many attempts the SDK's retryer made for a call.
+func attempts(md middleware.Metadata) int {
+	if res, ok := retry.GetAttemptResults(md); ok {
+		return len(res.Results)
+	}
+	return 1
+}
+
+// madeAt reports whether a key created at t (IAM's clock, to the second)
+// may come from one of this run's CreateAccessKey calls that were retried
+// or failed: a retry after a lost response makes a second key this run
+// never hears of.
+func (e *Executor) madeAt(t time.Time) bool {
+	e.bag.mu.Lock()
+	defer e.bag.mu.Unlock()
+	for _, w := range e.bag.keyCalls {
+		if !t.Before(w[0].Add(-ownKeySlack)) && !t.After(w[1].Add(ownKeySlack)) {
+			return true
+		}
+	}
+	return false
 }
 
 // storeKeySecret writes the new key's secret under a version id derived
