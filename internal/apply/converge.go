@@ -25,8 +25,8 @@ const MaxPasses = 3
 // is cleaned up. In a read-back that would also delete the key another
 // live run has just made and is about to store, so a read-back never
 // touches such a key: it waits until the other run has stored its secret
-// (then whichever secret is stored wins, and each run deletes only its own
-// losing key) or gives up with OtherRunError.
+// (then whichever secret is stored last wins, and the losing key is
+// deleted) or gives up with OtherRunError.
 type Converger struct {
 	Read    func(context.Context) (*live.State, error)
 	Exec    *Executor
@@ -39,6 +39,9 @@ type Converger struct {
 	// OtherRunWait bounds the wait for another run to store the secret of
 	// the key it made; DefaultOtherRunWait when zero.
 	OtherRunWait time.Duration
+	// History lists the key secret's versions: a key whose secret was
+	// stored and replaced is not waited for. Nil: every such key is.
+	History SecretHistory
 	// OnResidual is told of each further plan run after the first.
 	OnResidual func(pass int, p *plan.Plan)
 }

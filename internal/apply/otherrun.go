@@ -4,9 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/live"
+	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
 
@@ -34,21 +40,79 @@ func (e *OtherRunError) Error() string {
 		secret.MaskKeyID(e.KeyID), e.Wait)
 }
 
-// pendingKey returns an active key that appeared during this run, that
-// this run did not make and whose secret is not the stored one: another
-// run made it and has not stored its secret yet. "" when there is none.
-func (c *Converger) pendingKey(l *live.State, created map[string]bool) string {
+// pendingKey returns an active key another run made whose secret it has
+// not stored yet, or that is stored by now although the snapshot l does
+// not show it: this run must neither delete it nor make a key beside it,
+// but read again. "" when there is none. The key secret's version history,
+// listed after l was read, tells a key whose secret was never stored (a
+// run still going; or, if the key was there before this run, a crashed
+// run's orphan) from one whose secret was stored and then replaced (its
+// run lost the race — and may have ended believing it won, so nobody else
+// would delete it).
+func (c *Converger) pendingKey(ctx context.Context, l *live.State, created map[string]bool) (string, error) {
 	if c.Start == nil {
-		return ""
+		return "", nil
 	}
 	stored, _ := l.StoredKey()
+	var history map[string]bool // version id → is AWSCURRENT
 	for _, k := range l.Keys {
-		if !k.Active || k.ID == stored || created[k.ID] || c.Start.Key(k.ID) != nil || c.Exec.madeAt(k.Created) {
+		if !k.Active || k.ID == stored || created[k.ID] || c.Exec.madeAt(k.Created) {
 			continue
 		}
-		return k.ID
+		if history == nil {
+			var err error
+			if history, err = c.versions(ctx); err != nil {
+				return "", err
+			}
+		}
+		current, seen := history[r.KeyVersionID(k.ID)]
+		switch {
+		case seen && current:
+			return k.ID, nil // stored since l was read
+		case seen:
+			continue // stored, then replaced: deletable
+		case c.Start.Key(k.ID) != nil:
+			continue // there before this run: a crashed run's orphan
+		}
+		return k.ID, nil
 	}
-	return ""
+	return "", nil
+}
+
+// SecretHistory is the part of the Secrets Manager API that lists the
+// versions a secret has held.
+type SecretHistory interface {
+	ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
+}
+
+// versions returns every version the key secret has held, each with
+// whether it is the current one; none without a History client or a
+// secret.
+func (c *Converger) versions(ctx context.Context) (map[string]bool, error) {
+	out := map[string]bool{}
+	if c.History == nil {
+		return out, nil
+	}
+	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(r.KeySecretName), IncludeDeprecated: aws.Bool(true)}
+	// At most ten pages: more than a thousand versions means the secret is
+	// not just rciam's.
+	for range 10 {
+		page, err := c.History.ListSecretVersionIds(ctx, in)
+		if awsclient.IsNotFound(err) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, awsclient.Wrap("list versions of secret "+r.KeySecretName+" (secretsmanager:ListSecretVersionIds)", err)
+		}
+		for _, v := range page.Versions {
+			out[aws.ToString(v.VersionId)] = slices.Contains(v.VersionStages, "AWSCURRENT")
+		}
+		if aws.ToString(page.NextToken) == "" { // moto answers "" for "no more"
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+	return out, nil
 }
 
 // waitForOtherRun re-reads the account until no other run's key is
@@ -61,9 +125,9 @@ func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created 
 	deadline := time.Now().Add(budget)
 	wait := 250 * time.Millisecond
 	for {
-		id := c.pendingKey(l, created)
-		if id == "" {
-			return l, nil
+		id, err := c.pendingKey(ctx, l, created)
+		if err != nil || id == "" {
+			return l, err
 		}
 		if time.Now().Add(wait).After(deadline) {
 			return nil, &OtherRunError{KeyID: id, Wait: budget}
@@ -78,7 +142,6 @@ func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created 
 		if wait *= 2; wait > 2*time.Second {
 			wait = 2 * time.Second
 		}
-		var err error
 		if l, err = c.readBack(ctx, created); err != nil {
 			return nil, err
 		}

@@ -101,6 +101,7 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 		Desired: pr.want,
 		Options: o.planOptions(),
 		Start:   pr.live,
+		History: pr.env.sm,
 		OnResidual: func(pass int, p *plan.Plan) {
 			fmt.Fprintf(f.IO.ErrOut, "Read back: %d step(s) left to do (pass %d).\n", len(p.Steps), pass)
 		},
