@@ -1,0 +1,103 @@
+package apply
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rciam/rciam/internal/live"
+	r "github.com/rciam/rciam/internal/resource"
+)
+
+// history is a fake key secret version listing: version id → current.
+type history map[string]bool
+
+func (h history) ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	out := &secretsmanager.ListSecretVersionIdsOutput{NextToken: aws.String("")}
+	for v, cur := range h {
+		e := smtypes.SecretVersionsListEntry{VersionId: aws.String(v)}
+		if cur {
+			e.VersionStages = []string{"AWSCURRENT"}
+		}
+		out.Versions = append(out.Versions, e)
+	}
+	return out, nil
+}
+
+// snapshot is an account whose key secret holds the secret of stored.
+func snapshot(stored string, keys ...string) *live.State {
+	l := &live.State{Secrets: map[string]*live.Secret{}}
+	for _, k := range keys {
+		l.Keys = append(l.Keys, live.AccessKey{ID: k, Active: true, Created: time.Unix(0, 0)})
+	}
+	if stored != "" {
+		l.Secrets[r.KeySecretName] = &live.Secret{Name: r.KeySecretName, HasValue: true, CurrentVersionID: r.KeyVersionID(stored),
+			Tags: map[string]string{r.TagKeyID: stored}}
+	}
+	return l
+}
+
+// Which keys a read-back waits for rather than deletes, when another run
+// may be making one (docs/reliability.md, "Concurrent runs").
+func TestPendingKey(t *testing.T) {
+	t.Parallel()
+	v := r.KeyVersionID
+	cases := []struct {
+		name    string
+		start   *live.State
+		now     *live.State
+		created []string
+		hist    history
+		want    string
+	}{
+		{"ours stored, nothing else", snapshot(""), snapshot("A", "A"), []string{"A"}, nil, ""},
+		{"theirs not stored yet", snapshot(""), snapshot("A", "A", "B"), []string{"A"}, history{v("A"): true}, "B"},
+		{"theirs stored after our snapshot", snapshot(""), snapshot("A", "A", "B"), []string{"A"}, history{v("A"): false, v("B"): true}, "B"},
+		{"theirs stored, then replaced by ours", snapshot(""), snapshot("A", "A", "B"), []string{"A"}, history{v("B"): false, v("A"): true}, ""},
+		{"theirs is the stored one", snapshot(""), snapshot("B", "A", "B"), []string{"A"}, history{v("A"): false, v("B"): true}, ""},
+		{"a crashed run's, there before us", snapshot("", "X"), snapshot("A", "A", "X"), []string{"A"}, history{v("A"): true}, ""},
+		{"no snapshot of the start: never waits", nil, snapshot("A", "A", "B"), []string{"A"}, history{}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &Converger{Exec: &Executor{}, Start: tc.start}
+			if tc.hist != nil {
+				c.History = tc.hist
+			}
+			created := map[string]bool{}
+			for _, id := range tc.created {
+				created[id] = true
+			}
+			got, err := c.pendingKey(context.Background(), tc.now, created)
+			if err != nil || got != tc.want {
+				t.Errorf("pendingKey = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// A key made within a retried CreateAccessKey call of this run is its own
+// (a lost response), never another run's.
+func TestMadeAtCoversRetriedCalls(t *testing.T) {
+	t.Parallel()
+	e := &Executor{}
+	at := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	e.bag.keyCalls = [][2]time.Time{{at, at.Add(3 * time.Second)}}
+	for _, tc := range []struct {
+		t    time.Time
+		want bool
+	}{
+		{at.Add(time.Second), true},
+		{at.Add(-time.Second), true}, // IAM's clock, to the second
+		{at.Add(10 * time.Second), false},
+	} {
+		if got := e.madeAt(tc.t); got != tc.want {
+			t.Errorf("madeAt(%s) = %v, want %v", tc.t.Sub(at), got, tc.want)
+		}
+	}
+}
