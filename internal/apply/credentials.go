@@ -2,9 +2,12 @@ package apply
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -151,6 +154,7 @@ func (e *Executor) password(regenerate bool) (secret.Value, error) {
 			return secret.Value{}, fmt.Errorf("generate password: %w", err)
 		}
 		e.bag.password = secret.New(pw)
+		e.bag.stored, e.bag.loginSet = false, false
 	}
 	return e.bag.password, nil
 }
@@ -165,6 +169,7 @@ func (e *Executor) writePassword(ctx context.Context, s plan.Step) error {
 	if err != nil {
 		return err
 	}
+	e.untagLater(s.Untag)
 	return e.putPassword(ctx, s, pw)
 }
 
@@ -172,6 +177,9 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 	if !s.Exists {
 		_, err := e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
 			Description: aws.String(s.Description), SecretString: passwordJSON(pw), Tags: smTags(s.Tags)})
+		if err == nil {
+			return e.passwordSide(ctx, &e.bag.stored)
+		}
 		if !secretExists(err) {
 			return err
 		}
@@ -180,8 +188,73 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 	if err := e.restore(ctx, s); err != nil {
 		return err
 	}
-	_, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)})
+	// Overwriting a stored password: until the login holds it too, mark.
+	if err := e.markPasswordPending(ctx); err != nil {
+		return err
+	}
+	if _, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)}); err != nil {
+		return err
+	}
+	return e.passwordSide(ctx, &e.bag.stored)
+}
+
+// markPasswordPending puts this run's TagPasswordPending on the password
+// secret before the stored password or the login's changes, so that a run
+// dying before both hold the same password leaves a trace the next plan
+// acts on. A missing secret needs no mark: the next plan sees it missing.
+func (e *Executor) markPasswordPending(ctx context.Context) error {
+	e.bag.mu.Lock()
+	if e.bag.pendingTag == "" {
+		e.bag.pendingTag = r.TagPasswordPending + runToken()
+	}
+	key := e.bag.pendingTag
+	e.bag.mu.Unlock()
+	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
+		Tags: smTags(map[string]string{key: time.Now().UTC().Format(time.RFC3339)})})
+	if awsclient.IsNotFound(err) {
+		return nil
+	}
 	return err
+}
+
+// passwordSide records that one side (stored or loginSet) now holds this
+// run's password; once both do, this run's mark is removed.
+func (e *Executor) passwordSide(ctx context.Context, side *bool) error {
+	e.bag.mu.Lock()
+	*side = true
+	key, both := e.bag.pendingTag, e.bag.stored && e.bag.loginSet
+	keys := slices.Clone(e.bag.staleTags)
+	e.bag.mu.Unlock()
+	if key != "" {
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 || !both {
+		return nil
+	}
+	_, err := e.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.PasswordSecretName), TagKeys: keys})
+	if awsclient.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// untagLater adds the marks of stopped runs a step names to those removed
+// once both sides hold this run's password.
+func (e *Executor) untagLater(keys []string) {
+	e.bag.mu.Lock()
+	defer e.bag.mu.Unlock()
+	for _, k := range keys {
+		if !slices.Contains(e.bag.staleTags, k) {
+			e.bag.staleTags = append(e.bag.staleTags, k)
+		}
+	}
+}
+
+// runToken is 8 random hex digits naming this run in bookkeeping tags.
+func runToken() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // loginProfile creates or updates the console login with this run's
@@ -198,10 +271,14 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 	if err != nil {
 		return err
 	}
+	e.untagLater(s.Untag)
 	existed := false
 	set := func(ctx context.Context) error {
 		if s.Op == plan.OpCreateLoginProfile {
 			_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
+			if err == nil {
+				return e.passwordSide(ctx, &e.bag.loginSet)
+			}
 			if !alreadyExists(err) {
 				return err
 			}
@@ -209,14 +286,25 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 			// it hold the password just stored.
 			existed = true
 		}
-		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: aws.Bool(false)})
-		if err == nil && existed {
-			// Another run that made the login stored its password before
-			// ours, or after: store ours again, now that the login has it,
-			// so the last password stored is the login's.
-			err = e.putPassword(ctx, plan.Step{Name: r.PasswordSecretName, Exists: true}, pw)
+		if err := e.markPasswordPending(ctx); err != nil {
+			return err
 		}
-		return err
+		if _, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: aws.Bool(false)}); err != nil {
+			return err
+		}
+		if !existed {
+			return e.passwordSide(ctx, &e.bag.loginSet)
+		}
+		// Another run that made the login stored its password before ours,
+		// or after: store ours again, now that the login has it, so the
+		// last password stored is the login's.
+		e.bag.mu.Lock()
+		e.bag.stored = false
+		e.bag.mu.Unlock()
+		if err := e.passwordSide(ctx, &e.bag.loginSet); err != nil {
+			return err
+		}
+		return e.putPassword(ctx, plan.Step{Name: r.PasswordSecretName, Exists: true}, pw)
 	}
 	err = e.withConsistency(ctx, s.ID, loginBusy, set)
 	if awsclient.ErrorCode(err) != "PasswordPolicyViolation" {

@@ -31,13 +31,39 @@ const ownKeySlack = 2 * time.Second
 // locked: the next apply finds that key in its first read and, if it is
 // still not stored and was never used, deletes it as a crashed run's.
 type OtherRunError struct {
-	KeyID string
+	KeyID string // the other run's key; "" when it is the console password
 	Wait  time.Duration
 }
 
 func (e *OtherRunError) Error() string {
-	return fmt.Sprintf("another run is changing this account: access key %s appeared during this run and its secret was not stored within %s; run apply again when the other run has finished",
-		secret.MaskKeyID(e.KeyID), e.Wait)
+	what := "access key " + secret.MaskKeyID(e.KeyID) + " appeared during this run and its secret was not stored"
+	if e.KeyID == "" {
+		what = "it began changing the console password during this run and did not finish"
+	}
+	return fmt.Sprintf("another run is changing this account: %s within %s; run apply again when the other run has finished", what, e.Wait)
+}
+
+// pendingPassword returns the TagPasswordPending mark of another run that
+// appeared during this run (so that run is likely still going: changing
+// the password now would race it), "" when there is none. Marks there
+// before this run are stopped runs': the plan replaces their password.
+func (c *Converger) pendingPassword(l *live.State) string {
+	if c.Start == nil || l.Secrets[r.PasswordSecretName] == nil {
+		return ""
+	}
+	var before map[string]string
+	if s := c.Start.Secrets[r.PasswordSecretName]; s != nil {
+		before = s.Tags
+	}
+	c.Exec.bag.mu.Lock()
+	ours := c.Exec.bag.pendingTag
+	c.Exec.bag.mu.Unlock()
+	for _, k := range r.PasswordPending(l.Secrets[r.PasswordSecretName].Tags) {
+		if _, old := before[k]; !old && k != ours {
+			return k
+		}
+	}
+	return ""
 }
 
 // pendingKey returns an active key another run made whose secret it has
@@ -115,8 +141,8 @@ func (c *Converger) versions(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// waitForOtherRun re-reads the account until no other run's key is
-// pending, at most OtherRunWait.
+// waitForOtherRun re-reads the account until no other run's key or
+// console password is pending, at most OtherRunWait.
 func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created map[string]bool) (*live.State, error) {
 	budget := c.OtherRunWait
 	if budget <= 0 {
@@ -126,13 +152,23 @@ func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created 
 	wait := 250 * time.Millisecond
 	for {
 		id, err := c.pendingKey(ctx, l, created)
-		if err != nil || id == "" {
-			return l, err
+		if err != nil {
+			return nil, err
+		}
+		mark := ""
+		if id == "" {
+			if mark = c.pendingPassword(l); mark == "" {
+				return l, nil
+			}
 		}
 		if time.Now().Add(wait).After(deadline) {
 			return nil, &OtherRunError{KeyID: id, Wait: budget}
 		}
-		c.Exec.logf("access key %s appeared during this run and its secret is not stored yet: waiting for the other run", secret.MaskKeyID(id))
+		if id != "" {
+			c.Exec.logf("access key %s appeared during this run and its secret is not stored yet: waiting for the other run", secret.MaskKeyID(id))
+		} else {
+			c.Exec.logf("another run (%s) is changing the console password: waiting for it", mark)
+		}
 		d := wait/2 + time.Duration(rand.Int64N(int64(wait/2)+1))
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,64 @@ func TestMadeAtCoversRetriedCalls(t *testing.T) {
 	} {
 		if got := e.madeAt(tc.t); got != tc.want {
 			t.Errorf("madeAt(%s) = %v, want %v", tc.t.Sub(at), got, tc.want)
+		}
+	}
+}
+
+// withMarks is an account whose password secret carries the
+// TagPasswordPending marks of the given run tokens.
+func withMarks(tokens ...string) *live.State {
+	l := snapshot("")
+	tags := map[string]string{r.TagManagedBy: r.ManagedByValue}
+	for _, tok := range tokens {
+		tags[r.TagPasswordPending+tok] = "2026-12-04T10:00:00Z"
+	}
+	l.Secrets[r.PasswordSecretName] = &live.Secret{Name: r.PasswordSecretName, HasValue: true, Tags: tags}
+	return l
+}
+
+// A read-back waits for another run's console password change only when
+// its mark appeared during this run; a mark there before is a stopped
+// run's (the plan replaces its password), and this run's own is not waited
+// for.
+func TestPendingPassword(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		start, now *live.State
+		ours       string
+		want       string
+	}{
+		{"no mark", withMarks(), withMarks(), "", ""},
+		{"another run's, appeared during this run", withMarks(), withMarks("b"), "", r.TagPasswordPending + "b"},
+		{"a stopped run's, there before", withMarks("x"), withMarks("x"), "", ""},
+		{"ours", withMarks(), withMarks("a"), r.TagPasswordPending + "a", ""},
+		{"no password secret at the start", snapshot(""), withMarks("b"), "", r.TagPasswordPending + "b"},
+		{"no snapshot of the start: never waits", nil, withMarks("b"), "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &Converger{Exec: &Executor{}, Start: tc.start}
+			c.Exec.bag.pendingTag = tc.ours
+			if got := c.pendingPassword(tc.now); got != tc.want {
+				t.Errorf("pendingPassword = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// The message names the key, or the console password.
+func TestOtherRunErrorSaysWhat(t *testing.T) {
+	t.Parallel()
+	key := (&OtherRunError{KeyID: "AKIAABCDEFGHIJKLMNOP", Wait: 30 * time.Second}).Error()
+	pw := (&OtherRunError{Wait: 30 * time.Second}).Error()
+	for _, tc := range []struct{ msg, want string }{
+		{key, "access key AKIA…MNOP appeared during this run"},
+		{pw, "changing the console password"},
+	} {
+		if !strings.HasPrefix(tc.msg, "another run is changing this account: ") || !strings.Contains(tc.msg, tc.want) || !strings.Contains(tc.msg, "within 30s") {
+			t.Errorf("%q", tc.msg)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
@@ -163,4 +164,41 @@ func TestPasswordPolicyIsMet(t *testing.T) {
 	if len(st.Password) < 64 || !strings.ContainsAny(st.Password, "!@#$%^&*()_+-=[]{}|'") || !strings.ContainsAny(st.Password, "0123456789") {
 		t.Errorf("password of length %d does not meet the policy", len(st.Password))
 	}
+}
+
+// A run that set a new console password on an existing login and died
+// before storing it leaves rciam:password-pending on the password secret:
+// the next plan sets a new password, apply stores it and removes the mark.
+func TestPasswordSetButNotStoredIsReset(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	ctx := context.Background()
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	sm := secretsmanager.NewFromConfig(acct.Config())
+	if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("/redislabsuser/password"),
+		Tags: []smtypes.Tag{{Key: aws.String("rciam:password-pending:0a1b2c3d"), Value: aws.String("2026-12-04T10:00:00Z")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iam.NewFromConfig(acct.Config()).UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("redislabs-user"),
+		Password: aws.String("Another-password-set-by-a-run-that-died-1")}); err != nil {
+		t.Fatal(err)
+	}
+	p := rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 2)
+	if !strings.Contains(p.stdout, "a run stopped between setting it and storing it") {
+		t.Errorf("plan does not say why the password is reset:\n%s", p.stdout)
+	}
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	if st := testenv.CheckSpec(t, moto, acct, testenv.Spec{}); st.Password == "Another-password-set-by-a-run-that-died-1" {
+		t.Error("the password of the dead run was kept")
+	}
+	d, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("/redislabsuser/password")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range d.Tags {
+		if strings.HasPrefix(aws.ToString(tg.Key), "rciam:password-pending") {
+			t.Error("rciam:password-pending is still on the password secret")
+		}
+	}
+	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
 }

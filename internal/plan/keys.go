@@ -149,7 +149,10 @@ func (c *computer) desiredSecret(name string) desired.Secret {
 // stored password always equals the login profile's, whatever step a run
 // dies after: where a password is new, the side that is missing is written
 // last (login missing: store, then create the login; secret missing: set
-// the login, then store).
+// the login, then store). A new password on an existing login whose secret
+// exists is bracketed by TagPasswordPending (apply): a run that dies
+// between setting and storing it leaves the tag, and the next plan sets a
+// new password.
 func (c *computer) password() {
 	userCreate := c.created[r.Addr(r.KindUser, r.UserName).String()]
 	ps := c.l.Secrets[r.PasswordSecretName]
@@ -158,20 +161,31 @@ func (c *computer) password() {
 	secAddr := r.Addr(r.KindSecret, r.PasswordSecretName)
 	ds := c.desiredSecret(r.PasswordSecretName)
 	write := Step{Op: OpWritePassword, Address: secAddr, Name: r.PasswordSecretName, Description: ds.Description, Tags: ds.Tags}
+	var pending []string
 	if ps != nil {
 		write.Exists, write.Restore = true, ps.Deleted != nil
+		pending = r.PasswordPending(ps.Tags)
+		write.Untag = pending
 	}
 	switch {
 	case lp == nil:
 		c.b.change(loginAddr, Create, "console password generated and stored first")
 		c.b.change(secAddr, map[bool]Action{true: Update, false: Create}[ps != nil], "new console password")
 		id := c.b.step(write)
-		c.b.step(Step{Op: OpCreateLoginProfile, Address: loginAddr, Name: r.UserName, Deps: []string{id, userCreate}})
-	case ps == nil || !ps.HasValue:
-		c.b.change(loginAddr, Update, "new console password (the stored one is missing)")
+		c.b.step(Step{Op: OpCreateLoginProfile, Address: loginAddr, Name: r.UserName, Deps: []string{id, userCreate}, Untag: pending})
+	case ps == nil || !ps.HasValue || len(pending) > 0:
+		why := "the stored one is missing"
+		if ps != nil && ps.HasValue {
+			why = "a run stopped between setting it and storing it"
+		}
+		c.b.change(loginAddr, Update, "new console password ("+why+")")
 		c.b.change(secAddr, map[bool]Action{true: Update, false: Create}[ps != nil], "new console password")
-		id := c.b.step(Step{Op: OpUpdateLoginProfile, Address: loginAddr, Name: r.UserName})
-		write.Deps = []string{id}
+		login := Step{Op: OpUpdateLoginProfile, Address: loginAddr, Name: r.UserName, Untag: pending}
+		if write.Restore {
+			// Restored first, so that the login's change can be marked.
+			login.Deps = []string{c.b.step(Step{Op: OpRestoreSecret, Address: secAddr, Name: r.PasswordSecretName})}
+		}
+		write.Deps = []string{c.b.step(login)}
 		c.b.step(write)
 	default:
 		c.b.change(loginAddr, NoOp)

@@ -110,6 +110,10 @@ type Step struct {
 	ClearReset bool
 	// ForceDelete deletes a secret without a recovery window.
 	ForceDelete bool
+	// Untag lists, on the console password steps, the TagPasswordPending
+	// tags of runs that stopped: removed once the login and the stored
+	// password hold the same new password.
+	Untag []string
 }
 
 // Plan is the full result of a comparison.

@@ -6,6 +6,7 @@ package resource
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +72,27 @@ const (
 	TagRegion = "rciam:region"
 	// TagCloudAccountID records the Redis Cloud cloud account id.
 	TagCloudAccountID = "rciam:cloud-account-id"
+	// TagPasswordPending starts the key of a tag a run puts on the password
+	// secret (TagPasswordPending + a token of the run, value RFC 3339 time)
+	// while the stored password and the login's may differ: from before it
+	// overwrites the stored password or changes the login's until both hold
+	// the same one. A run that finds another's cannot know the login's
+	// password and sets a new one.
+	TagPasswordPending = "rciam:password-pending:"
 )
+
+// PasswordPending returns the keys of the TagPasswordPending tags in tags,
+// sorted.
+func PasswordPending(tags map[string]string) []string {
+	var keys []string
+	for k := range tags {
+		if strings.HasPrefix(k, TagPasswordPending) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
 
 // BookkeepingPrefix starts every tag key of rciam's own bookkeeping.
 const BookkeepingPrefix = "rciam:"
