@@ -258,7 +258,12 @@ func (v *verifier) login() {
 
 func (v *verifier) secrets() {
 	addr := r.Addr(r.KindSecret, r.PasswordSecretName)
-	if v.secretPresent(addr, "password-secret", v.ev.PasswordSecretErr) == nil {
+	sec := v.secretPresent(addr, "password-secret", v.ev.PasswordSecretErr)
+	if sec == nil {
+		return
+	}
+	if marks := r.PasswordPending(sec.Tags); len(marks) > 0 {
+		v.add("password-secret", addr.String(), Fail, "a run stopped while changing the console password ("+strings.Join(marks, ", ")+"): the stored password may not be the login's: "+repair)
 		return
 	}
 	var body struct {

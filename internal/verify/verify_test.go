@@ -68,6 +68,9 @@ func TestChecks(t *testing.T) {
 		}, "access-keys", "user/redislabs-user", Fail, "2 active"},
 		{"reset required", func(l *live.State, _ *Evidence) { l.LoginProfile.PasswordResetRequired = true }, "login-profile", "login-profile/redislabs-user", Fail, "reset"},
 		{"password malformed", func(_ *live.State, ev *Evidence) { ev.PasswordSecret = secret.New("hunter2") }, "password-secret", "secret//redislabsuser/password", Fail, `{"password"`},
+		{"a run stopped while changing the password", func(l *live.State, _ *Evidence) {
+			l.Secrets["/redislabsuser/password"].Tags["rciam:password-pending:0a1b2c3d"] = "2026-12-04T10:00:00Z"
+		}, "password-secret", "secret//redislabsuser/password", Fail, "may not be the login's"},
 		{"tags missing", func(l *live.State, _ *Evidence) { l.Users["redislabs-user"].Tags = map[string]string{} }, "tags", "user/redislabs-user", Warn, "ManagedBy=rciam"},
 		{"region differs", func(l *live.State, _ *Evidence) { l.Region = "us-west-2" }, "region", "secret//redislabsuser/secret_access_key", Warn, "--region eu-west-1"},
 		{"password ages", func(l *live.State, ev *Evidence) {
