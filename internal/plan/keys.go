@@ -61,6 +61,9 @@ func (c *computer) keys() error {
 		case k.ID == previous:
 			// kept by a rotation (grace period, or Redis Cloud not yet
 			// switched): rotate-key deletes it.
+		case c.stackOwner(r.AccessKey(r.UserName, k.ID)) != "":
+			c.b.warn(fmt.Sprintf("%s: not the key whose secret is stored, but stack %s owns it: update or delete the stack (or pass --force)",
+				r.AccessKey(r.UserName, k.ID), c.stackOwner(r.AccessKey(r.UserName, k.ID))))
 		case !k.Active:
 			deletes = append(deletes, k) // cannot sign anything: nobody can be using it
 		case k.LastUsedRead && k.LastUsed == nil:

@@ -276,3 +276,26 @@ func TestDestroy(t *testing.T) {
 		t.Errorf("warnings = %s", w)
 	}
 }
+
+// A key a CloudFormation stack owns is never deleted outside the stack,
+// even when apply would delete it as an orphan; --force lifts that.
+func TestStackOwnedKeyIsNotDeleted(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d)
+	l.Keys = append(l.Keys, live.AccessKey{ID: "AKIASTACKKEY0001", Active: true, LastUsedRead: true})
+	l.StackOwned = map[string]string{"access-key/redislabs-user/AKIASTACKKEY0001": "RedisCloud"}
+	p, err := Compute(d, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := hasOp(p, OpDeleteAccessKey); s != nil {
+		t.Errorf("plan deletes the stack's key: %+v", s)
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "stack RedisCloud owns it") {
+		t.Errorf("warnings = %q", w)
+	}
+	if p, err = Compute(d, l, Options{Force: true}); err != nil || hasOp(p, OpDeleteAccessKey) == nil {
+		t.Errorf("--force: %v %v", err, ops(p))
+	}
+}
