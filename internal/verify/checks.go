@@ -9,6 +9,7 @@ import (
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/iampolicy"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/plan"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
@@ -51,8 +52,12 @@ func (v *verifier) policies() {
 		case err != nil:
 			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s cannot be read (%v): %s", lp.DefaultVersionID, err, repair))
 		case !iampolicy.Equal(live, p.Parsed):
-			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s differs from %s (sha256 %s): %s: %s",
-				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair))
+			known := "it matches no known version (edited by hand?)"
+			if name := plan.KnownMatch(v.d, p.Name, live); name != "" {
+				known = "it matches " + name
+			}
+			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s differs from %s (sha256 %s); %s: %s: %s",
+				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, known, strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair))
 		default:
 			v.add("policy-document", addr.String(), Pass, fmt.Sprintf("default version %s matches %s (sha256 %s)", lp.DefaultVersionID, v.d.Source.Source, p.SHA256))
 		}

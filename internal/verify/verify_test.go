@@ -71,6 +71,9 @@ func TestChecks(t *testing.T) {
 		{"a run stopped while changing the password", func(l *live.State, _ *Evidence) {
 			l.Secrets["/redislabsuser/password"].Tags["rciam:password-pending:0a1b2c3d"] = "2026-12-04T10:00:00Z"
 		}, "password-secret", "secret//redislabsuser/password", Fail, "may not be the login's"},
+		{"instance policy edited by hand", func(l *live.State, _ *Evidence) {
+			l.Policies["redislabsinstancerolepolicy"].Document = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}`)
+		}, "policy-document", "policy/RedisLabsInstanceRolePolicy", Fail, "matches no known version (edited by hand?)"},
 		{"tags missing", func(l *live.State, _ *Evidence) { l.Users["redislabs-user"].Tags = map[string]string{} }, "tags", "user/redislabs-user", Warn, "ManagedBy=rciam"},
 		{"region differs", func(l *live.State, _ *Evidence) { l.Region = "us-west-2" }, "region", "secret//redislabsuser/secret_access_key", Warn, "--region eu-west-1"},
 		{"password ages", func(l *live.State, ev *Evidence) {
