@@ -123,9 +123,6 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 	return nil, err
 }
 
-// interrupted explains a run stopped by Ctrl-C or --timeout.
-func interrupted(ctx context.Context, command string) error { return stopped(ctx, command, "") }
-
 // stopped explains a run stopped by Ctrl-C or --timeout, saying what is
 // left to do ("" for "what was done is kept").
 func stopped(ctx context.Context, command, left string) error {

@@ -111,11 +111,13 @@ func (o *destroyOptions) run(ctx context.Context) error {
 		Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
 	res, err := exec.Run(ctx, p)
 	if err != nil {
+		left := ""
 		if res != nil {
 			view.Summary(f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
+			left = fmt.Sprintf("what was removed stays removed, %d step(s) left to do", len(res.Failed)+len(res.Skipped))
 		}
 		if ctx.Err() != nil {
-			return interrupted(ctx, "destroy")
+			return stopped(ctx, "destroy", left)
 		}
 		return err
 	}

@@ -63,6 +63,28 @@ func TestTimeoutBoundsPersistentThrottling(t *testing.T) {
 	}
 }
 
+// TestTimeoutBoundsDestroy: destroy under throttled writes gives up at
+// --timeout in one line saying what is left, and the next destroy finishes.
+func TestTimeoutBoundsDestroy(t *testing.T) {
+	t.Parallel()
+	const limit = 4 * time.Second
+	w := newWorldOn(t, motoDestroy, 0)
+	converged(t, w)
+	w.proxy.SetRule(throttle(func(r faults.Request) bool { return isWrite(faults.Event{Request: r}) }))
+	pr := w.run(append([]string{"--timeout", limit.String()}, destroyArgs...)...).want(t, 1)
+	within(t, "destroy under persistent throttling", pr.exit.Sub(pr.start), limit+2*time.Second)
+	last := pr.lastLine()
+	for _, want := range []string{"rciam: destroy stopped: --timeout 4s reached", "last AWS error: ", "Throttling", "step(s) left to do", "run destroy again"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last line lacks %q: %s", want, last)
+		}
+	}
+	w.proxy.SetRule(nil)
+	quiet(t, w.proxy)
+	w.run(destroyArgs...).want(t, 0)
+	gone(t, w.acct)
+}
+
 // TestRetryModesAreHonoured throttles every sts:GetCallerIdentity: the
 // proxy's timeline must show exactly AWS_MAX_ATTEMPTS attempts (5 when
 // unset), in standard and adaptive mode, spaced by the SDK's exponential
