@@ -3,7 +3,6 @@ package reliability
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +80,7 @@ func count(t testing.TB, w *world) books {
 	if _, err := c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(userName)}); err == nil {
 		v, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(pwSecretName)})
 		var doc struct{ Password string }
-		switch login, ok := loginPassword(w.m, a.ID); {
+		switch login, ok := w.m.LoginPassword(a.ID); {
 		case err != nil || json.Unmarshal([]byte(aws.ToString(v.SecretString)), &doc) != nil:
 			b.Lost++
 		case !ok:
@@ -91,45 +90,6 @@ func count(t testing.TB, w *world) books {
 		}
 	}
 	return b
-}
-
-// loginPassword reads redislabs-user's console password from moto's model
-// dump (MOTO-NOTES.md: the only place it can be read). The dump fails now
-// and then while other accounts change: it is read up to five times.
-func loginPassword(m *testenv.Moto, account string) (string, bool) {
-	for range 5 {
-		if pw, ok := readDump(m, account); ok {
-			return pw, true
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return "", false
-}
-
-func readDump(m *testenv.Moto, account string) (string, bool) {
-	resp, err := http.Get(m.URL + "/moto-api/data.json")
-	if err != nil {
-		return "", false
-	}
-	defer resp.Body.Close()
-	var dump struct {
-		IAM struct {
-			User []struct {
-				AccountID string  `json:"account_id"`
-				Name      string  `json:"name"`
-				Password  *string `json:"password"`
-			} `json:"User"`
-		} `json:"iam"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&dump) != nil {
-		return "", false
-	}
-	for _, u := range dump.IAM.User {
-		if u.AccountID == account && u.Name == userName && u.Password != nil {
-			return *u.Password, true
-		}
-	}
-	return "", false
 }
 
 // signs reports whether keyID/secret sign GetCallerIdentity as
