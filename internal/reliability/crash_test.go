@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"fmt"
-	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -33,12 +32,12 @@ var crashCases = []crashCase{
 	{name: "apply", command: applyArgs, recover: applyArgs, check: specState},
 	{name: "destroy", deletesUser: true, setup: converged, command: destroyArgs, recover: destroyArgs,
 		check: func(t testing.TB, w *world) { gone(t, w.acct) }},
+	rotateCase,
 }
 
-// rotateCase sweeps rotate-key (RCIAM_RELIABILITY_ROTATE=1 until the
-// command is finished): after a crash at any request, the next rotate-key
-// leaves the SPEC state — one active key whose stored secret signs as
-// redislabs-user.
+// rotateCase sweeps rotate-key: after a crash at any request, the next
+// rotate-key leaves the SPEC state — one active key whose stored secret
+// signs as redislabs-user — with a key other than the one before.
 var rotateCase = crashCase{name: "rotate-key", setup: converged, command: []string{"rotate-key"},
 	recover: []string{"rotate-key"}, check: rotated}
 
@@ -46,12 +45,6 @@ var rotateCase = crashCase{name: "rotate-key", setup: converged, command: []stri
 func rotated(t testing.TB, w *world) {
 	if st := testenv.CheckSpec(t, w.m, w.acct, testenv.Spec{}); st.KeyID == w.before.KeyID {
 		t.Errorf("key %s was not rotated", w.before.KeyID)
-	}
-}
-
-func init() {
-	if os.Getenv("RCIAM_RELIABILITY_ROTATE") == "1" {
-		crashCases = append(crashCases, rotateCase)
 	}
 }
 
@@ -63,8 +56,8 @@ func converged(t testing.TB, w *world) {
 
 func specState(t testing.TB, w *world) { testenv.CheckSpec(t, w.m, w.acct, testenv.Spec{}) }
 
-// TestCrashAtEveryRequest kills apply (and destroy) after each of its
-// requests in turn — every third one in CI, all with
+// TestCrashAtEveryRequest kills apply, destroy and rotate-key after each
+// of its requests in turn — every third one in CI, all with
 // RCIAM_RELIABILITY=full — and checks that the next run finishes the job:
 // the exact SPEC state (or nothing left), no orphan key, no lost secret.
 func TestCrashAtEveryRequest(t *testing.T) {

@@ -95,6 +95,12 @@ type state struct {
 	current                            *live.AccessKey // the stored (active) key
 	others                             []live.AccessKey
 	versionID                          string // AWSCURRENT of the key secret at the start
+	// retag: an earlier run stored the current key's secret and died
+	// before tagging it; the tags must name it (and previous) first.
+	retag bool
+	// staleTags are bookkeeping tags of a rotation that is over, to remove
+	// before anything else reads them as this rotation's.
+	staleTags []string
 }
 
 // ErrRefused is a rotation that must not start.
@@ -129,19 +135,51 @@ func read(l *live.State) (*state, error) {
 	if !sec.Live() {
 		return nil, fmt.Errorf("%w: secret %s is missing: run 'rciam apply' first", ErrRefused, r.KeySecretName)
 	}
-	stored, _ := l.StoredKey()
+	stored, how := l.StoredKey()
 	k := l.Key(stored)
 	if k == nil || !k.Active {
 		return nil, fmt.Errorf("%w: the stored key is missing or inactive: run 'rciam apply' to replace it", ErrRefused)
 	}
 	st := &state{user: r.UserName, current: k, versionID: sec.CurrentVersionID,
 		previous: sec.Tags[r.TagPreviousKeyID], since: sec.Tags[r.TagPreviousSince], deleteAfter: sec.Tags[TagDeleteAfter]}
+	st.interpretBookkeeping(l, sec.Tags, how)
 	for _, o := range l.Keys {
 		if o.ID != stored {
 			st.others = append(st.others, o)
 		}
 	}
 	return st, nil
+}
+
+// bookkeepingTags are the tags a rotation keeps while it is under way.
+var bookkeepingTags = []string{r.TagPreviousKeyID, r.TagPreviousSince, TagDeleteAfter}
+
+// interpretBookkeeping settles which key is the previous one when the tags
+// alone would mislead:
+//   - the secret's version id names the stored key but the key-id tag
+//     still names another existing key, and no previous key is recorded:
+//     a run died between PutSecretValue and TagResource of storeSecret.
+//     The tagged key is the one it replaced; as after any store, the
+//     rotation goes on forward (its new key's secret is the stored one).
+//   - the recorded previous key is gone (a run died between deleting it
+//     and untagging) or is the stored key itself (a rollback died before
+//     untagging): its rotation is over, and a leftover previous-since
+//     would make this rotation's switch look done before it happened.
+func (st *state) interpretBookkeeping(l *live.State, tags map[string]string, how string) {
+	stored := st.current.ID
+	if tagged := tags[r.TagKeyID]; how == live.ByVersion && st.previous == "" && tagged != stored && l.Key(tagged) != nil {
+		st.previous, st.retag = tagged, true
+	} else if st.previous == "" || st.previous == stored || l.Key(st.previous) == nil {
+		st.previous = ""
+	} else {
+		return
+	}
+	st.since, st.deleteAfter = "", ""
+	for _, t := range bookkeepingTags {
+		if _, ok := tags[t]; ok {
+			st.staleTags = append(st.staleTags, t)
+		}
+	}
 }
 
 // DryRun lists the steps Run would take, changing nothing.
@@ -151,7 +189,7 @@ func (rt *Rotator) DryRun(l *live.State) ([]string, error) {
 		return nil, err
 	}
 	var steps []string
-	if st.previous != "" && l.Key(st.previous) != nil {
+	if st.previous != "" {
 		if st.since == "" {
 			return append(steps, "finish the rotation an earlier run left: prove "+secret.MaskKeyID(st.current.ID)+" works, update Redis Cloud if registered, then retire "+secret.MaskKeyID(st.previous)), nil
 		}

@@ -28,7 +28,10 @@ func (rt *Rotator) Run(ctx context.Context, l *live.State) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.previous != "" && l.Key(st.previous) != nil {
+	if err := rt.repairBookkeeping(ctx, st); err != nil {
+		return nil, err
+	}
+	if st.previous != "" {
 		res, done, err := rt.finishPrevious(ctx, st, l)
 		if err != nil || done {
 			return res, err
@@ -38,6 +41,24 @@ func (rt *Rotator) Run(ctx context.Context, l *live.State) (*Result, error) {
 		return nil, err
 	}
 	return rt.rotate(ctx, st)
+}
+
+// repairBookkeeping makes the tags say what read settled (see
+// interpretBookkeeping) before any step relies on them: stale tags go
+// first, then an interrupted store's tags are written as storeSecret would
+// have. A run that dies in between is read the same way again.
+func (rt *Rotator) repairBookkeeping(ctx context.Context, st *state) error {
+	if len(st.staleTags) > 0 {
+		if _, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName),
+			TagKeys: st.staleTags}); err != nil {
+			return awsclient.Wrap("clear the bookkeeping tags of an earlier rotation", err)
+		}
+	}
+	if !st.retag {
+		return nil
+	}
+	rt.logf("an earlier run stored the secret of %s but did not record it: recording it", secret.MaskKeyID(st.current.ID))
+	return rt.tag(ctx, map[string]string{r.TagKeyID: st.current.ID, r.TagPreviousKeyID: st.previous})
 }
 
 // finishPrevious completes what an earlier rotation left: done reports
@@ -195,7 +216,7 @@ func (rt *Rotator) deleteOld(ctx context.Context, old string) error {
 		return err
 	}
 	_, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName),
-		TagKeys: []string{r.TagPreviousKeyID, r.TagPreviousSince, TagDeleteAfter}})
+		TagKeys: bookkeepingTags})
 	return awsclient.Wrap("clear the rotation's bookkeeping tags", err)
 }
 
@@ -228,17 +249,22 @@ func (rt *Rotator) tag(ctx context.Context, tags map[string]string) error {
 // rollback undoes a rotation that failed before Redis Cloud took the new
 // key: the stored secret goes back to the old key's version, the new key
 // is deleted. It runs even after an interrupt, bounded on its own.
+//
+// The key-id tag goes back to the old key before the secret does: until
+// the secret is restored its version id still names the new key (a next
+// run then finishes forward), and once it is restored the tag names the
+// key it belongs to, whatever version id the restore wrote.
 func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored bool, step string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	old := st.current.ID
 	var errs []string
 	if stored {
-		if err := rt.restoreSecret(ctx, st, newID); err != nil {
-			errs = append(errs, "restore the stored secret: "+awsclient.Short(err))
-		} else if err := rt.tag(ctx, map[string]string{r.TagKeyID: old}); err != nil {
+		if err := rt.tag(ctx, map[string]string{r.TagKeyID: old}); err != nil {
 			errs = append(errs, err.Error())
-		} else if _, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName), TagKeys: []string{r.TagPreviousKeyID}}); err != nil {
+		} else if err := rt.restoreSecret(ctx, st, newID); err != nil {
+			errs = append(errs, "restore the stored secret: "+awsclient.Short(err))
+		} else if _, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName), TagKeys: bookkeepingTags}); err != nil {
 			errs = append(errs, "untag: "+awsclient.Short(err))
 		}
 	}

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/middleware"
+
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/rotate"
+	"github.com/rciam/rciam/internal/testenv"
+	"github.com/rciam/rciam/internal/testenv/rcserver"
+)
+
+// errDead is what every request of a "killed" run gets.
+var errDead = errors.New("the process was killed")
+
+// deadAfter makes the run behave, towards AWS, like a process SIGKILLed
+// right after the n-th successful call of op took effect: that call's
+// answer and every later request fail before they are sent, so nothing
+// after it (a rollback included) reaches the account.
+func deadAfter(op string, n int) func(*middleware.Stack) error {
+	var mu sync.Mutex
+	seen, dead := 0, false
+	return func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("deadAfter", func(c context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			mu.Lock()
+			gone := dead
+			mu.Unlock()
+			if gone {
+				return middleware.InitializeOutput{}, middleware.Metadata{}, errDead
+			}
+			out, md, err := next.HandleInitialize(c, in)
+			if awsmiddleware.GetOperationName(c) != op || err != nil {
+				return out, md, err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen++; seen == n {
+				dead = true
+				return out, md, errDead
+			}
+			return out, md, err
+		}), middleware.After)
+	}
+}
+
+// A rotation killed between storing the new key's secret (PutSecretValue,
+// under the new key's version id) and tagging it (TagResource: the tag
+// still names the old key) is finished by the next rotate-key: the new key
+// is proved and handed to Redis Cloud, the old one deleted, the tags name
+// the new key and apply has nothing left to do.
+func TestRotateKeyKilledBetweenStoreAndTag(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	srv := redisServer(t, rcserver.Options{})
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	rciam(t, acct, withRedis(srv), "register", "--name", "prod").mustCode(t, 0)
+
+	killed := withRedis(srv)
+	killed.apiOptions = append(killed.apiOptions, deadAfter("PutSecretValue", 1))
+	rciam(t, acct, killed, "rotate-key").mustCode(t, 1)
+	tags := keySecretTags(t, acct)
+	if tags[r.TagKeyID] != before.KeyID || tags[r.TagPreviousKeyID] != "" {
+		t.Fatalf("not the crash state: tags %v", tags)
+	}
+
+	res := rciam(t, acct, withRedis(srv), "rotate-key", "--output", "json").mustCode(t, 0)
+	var out struct {
+		Old     string `json:"oldAccessKeyId"`
+		New     string `json:"accessKeyId"`
+		Updated bool   `json:"cloudAccountUpdated"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatalf("output %q: %v", res.stdout, err)
+	}
+	after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	if out.Old != before.KeyID || out.New != after.KeyID || out.New == out.Old || !out.Updated {
+		t.Errorf("rotate output %+v; keys %s → %s", out, before.KeyID, after.KeyID)
+	}
+	if a := srv.Accounts()[0]; a.AccessKeyID != after.KeyID || string(a.AccessSecretKey) != after.KeySecret {
+		t.Error("the cloud account does not hold the new key")
+	}
+	tags = keySecretTags(t, acct)
+	if tags[r.TagKeyID] != after.KeyID || tags[r.TagPreviousKeyID] != "" || tags[r.TagPreviousSince] != "" {
+		t.Errorf("bookkeeping tags after the rotation: %v", tags)
+	}
+	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
+}
+
+// keySecretTags reads the key secret's tags.
+func keySecretTags(t *testing.T, acct *testenv.Account) map[string]string {
+	t.Helper()
+	d, err := secretsmanager.NewFromConfig(acct.Config()).DescribeSecret(context.Background(),
+		&secretsmanager.DescribeSecretInput{SecretId: aws.String(r.KeySecretName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, tg := range d.Tags {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return tags
+}
+
+// A rollback killed right after it restored the old key's secret (the
+// rotation failed once the new key worked) leaves the tag naming the key
+// the stored secret signs for. The next rotate-key must not take that key
+// for the previous one and retire it: here it refuses, as the rolled-back
+// key was used by the readiness gate and so is not provably orphaned, and
+// the stored key keeps working.
+func TestRotateKeyRollbackKilledAfterRestore(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+
+	killed := runOpts{apiOptions: []func(*middleware.Stack) error{deadAfter("PutSecretValue", 2)}}
+	killed.rotateAfter = func(step string) error {
+		if step == rotate.StepKeyWorks {
+			return errors.New("injected failure")
+		}
+		return nil
+	}
+	rciam(t, acct, killed, "rotate-key").mustCode(t, 1)
+	if id := keySecretTags(t, acct)[r.TagKeyID]; id != before.KeyID {
+		t.Fatalf("after the killed rollback the tag names %s, want %s", id, before.KeyID)
+	}
+	testenv.ProveKey(t, moto, acct, before.KeyID, storedKeySecret(t, acct))
+	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 1).oneLine(t, "second key")
+	testenv.ProveKey(t, moto, acct, before.KeyID, storedKeySecret(t, acct))
+}
+
+// storedKeySecret reads the key secret's current value.
+func storedKeySecret(t *testing.T, acct *testenv.Account) string {
+	t.Helper()
+	v, err := secretsmanager.NewFromConfig(acct.Config()).GetSecretValue(context.Background(),
+		&secretsmanager.GetSecretValueInput{SecretId: aws.String(r.KeySecretName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(v.SecretString)
+}
