@@ -115,8 +115,10 @@ func TestRenderedCloudFormationDeploys(t *testing.T) {
 		"secret//redislabsuser/secret_access_key":         "",
 		"secret//redislabsuser/password":                  "",
 	})
+	verifyClean(t, acct, pv)
 	rciam(t, acct, runOpts{}, "apply", "--yes", pv).mustCode(t, 0)
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode", pv).mustCode(t, 0)
+	verifyClean(t, acct, pv)
 	if st := testenv.CheckSpec(t, moto, acct, testenv.Spec{}); st.KeyID != out["accessKeyId"] {
 		t.Errorf("apply replaced the stack's key %s with %s", out["accessKeyId"], st.KeyID)
 	}

@@ -32,6 +32,26 @@ func verifyJSON(t *testing.T, acct *testenv.Account, want int) (verifyJSONOut, r
 	return out, res
 }
 
+// verifyClean runs verify with args and wants exit 0 and no failed check
+// (warnings allowed), listing any failure.
+func verifyClean(t *testing.T, acct *testenv.Account, args ...string) verifyJSONOut {
+	t.Helper()
+	res := rciam(t, acct, runOpts{}, append([]string{"verify", "--output", "json"}, args...)...)
+	var out verifyJSONOut
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatalf("verify json (exit %d): %v\n%s%s", res.code, err, res.stdout, res.stderr)
+	}
+	for _, c := range out.Checks {
+		if c.Status == "fail" {
+			t.Errorf("verify: %s %s: %s", c.ID, c.Resource, c.Message)
+		}
+	}
+	if res.code != 0 || !out.OK {
+		t.Errorf("verify exit %d, ok %v", res.code, out.OK)
+	}
+	return out
+}
+
 // A clean account passes, in at most two dependent rounds of AWS calls.
 func TestVerifyCleanAccount(t *testing.T) {
 	t.Parallel()
