@@ -73,7 +73,7 @@ func (o *rotateOptions) run(ctx context.Context) error {
 		rot.Redis = &registrar{rc: rc, id: id, out: out}
 	}
 	if o.dryRun {
-		return o.printSteps(rot, l)
+		return o.printSteps(ctx, rot, l)
 	}
 	if out == nil {
 		if out, err = f.outputs(ctx, env, d, l, true); err != nil {
@@ -88,8 +88,8 @@ func (o *rotateOptions) run(ctx context.Context) error {
 	return o.print(res)
 }
 
-func (o *rotateOptions) printSteps(rot *rotate.Rotator, l *live.State) error {
-	steps, err := rot.DryRun(l)
+func (o *rotateOptions) printSteps(ctx context.Context, rot *rotate.Rotator, l *live.State) error {
+	steps, err := rot.DryRun(ctx, l)
 	if err != nil {
 		return err
 	}

@@ -4,16 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/middleware"
 
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/rotate"
+	"github.com/rciam/rciam/internal/secret"
 	"github.com/rciam/rciam/internal/testenv"
 	"github.com/rciam/rciam/internal/testenv/rcserver"
 )
@@ -112,30 +115,96 @@ func keySecretTags(t *testing.T, acct *testenv.Account) map[string]string {
 
 // A rollback killed right after it restored the old key's secret (the
 // rotation failed once the new key worked) leaves the tag naming the key
-// the stored secret signs for. The next rotate-key must not take that key
-// for the previous one and retire it: here it refuses, as the rolled-back
-// key was used by the readiness gate and so is not provably orphaned, and
-// the stored key keeps working.
+// the stored secret signs for, and the new key active and used (by the
+// readiness gate). The next rotate-key must not take the stored key for
+// the previous one and retire it, nor refuse the used key as someone
+// else's: the key secret's history shows rciam stored that key's secret
+// and then replaced it, so (Redis Cloud not using it) it is deleted and
+// the rotation goes on. --dry-run says so first.
 func TestRotateKeyRollbackKilledAfterRestore(t *testing.T) {
 	t.Parallel()
-	acct := testenv.NeedMoto(t, moto)
-	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
-	before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
-
-	killed := runOpts{apiOptions: []func(*middleware.Stack) error{deadAfter("PutSecretValue", 2)}}
-	killed.rotateAfter = func(step string) error {
-		if step == rotate.StepKeyWorks {
-			return errors.New("injected failure")
+	for _, registered := range []bool{false, true} {
+		name := "unregistered"
+		if registered {
+			name = "registered"
 		}
-		return nil
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			acct := testenv.NeedMoto(t, moto)
+			opts := runOpts{}
+			var srv *rcserver.Server
+			rciam(t, acct, opts, "apply", "--yes").mustCode(t, 0)
+			before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+			if registered {
+				srv = redisServer(t, rcserver.Options{})
+				opts = withRedis(srv)
+				rciam(t, acct, opts, "register", "--name", "prod").mustCode(t, 0)
+			}
+
+			killed := opts
+			killed.apiOptions = []func(*middleware.Stack) error{deadAfter("PutSecretValue", 2)}
+			killed.rotateAfter = func(step string) error {
+				if step == rotate.StepKeyWorks {
+					return errors.New("injected failure")
+				}
+				return nil
+			}
+			rciam(t, acct, killed, "rotate-key").mustCode(t, 1)
+			if id := keySecretTags(t, acct)[r.TagKeyID]; id != before.KeyID {
+				t.Fatalf("after the killed rollback the tag names %s, want %s", id, before.KeyID)
+			}
+			testenv.ProveKey(t, moto, acct, before.KeyID, storedKeySecret(t, acct))
+			discarded := otherKey(t, acct, before.KeyID)
+			if used, err := iam.NewFromConfig(acct.Config()).GetAccessKeyLastUsed(context.Background(),
+				&iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(discarded)}); err != nil || used.AccessKeyLastUsed == nil || used.AccessKeyLastUsed.LastUsedDate == nil {
+				t.Fatalf("not the crash state: the discarded key %s was not used (%v)", discarded, err)
+			}
+
+			dry := rciam(t, acct, opts, "rotate-key", "--dry-run").mustCode(t, 0)
+			if !strings.Contains(dry.stdout, "delete key "+secret.MaskKeyID(discarded)) {
+				t.Errorf("--dry-run does not list deleting the discarded key %s:\n%s", secret.MaskKeyID(discarded), dry.stdout)
+			}
+
+			res := rciam(t, acct, opts, "rotate-key", "--output", "json").mustCode(t, 0)
+			var out struct {
+				Old     string `json:"oldAccessKeyId"`
+				New     string `json:"accessKeyId"`
+				Updated bool   `json:"cloudAccountUpdated"`
+			}
+			if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+				t.Fatalf("output %q: %v", res.stdout, err)
+			}
+			after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+			if out.Old != before.KeyID || out.New != after.KeyID || out.New == discarded || out.Updated != registered {
+				t.Errorf("rotate output %+v; keys %s → %s, discarded %s", out, before.KeyID, after.KeyID, discarded)
+			}
+			if k := otherKey(t, acct, after.KeyID); k != "" {
+				t.Errorf("key %s left beside the stored one", k)
+			}
+			if registered {
+				if a := srv.Accounts()[0]; a.AccessKeyID != after.KeyID || string(a.AccessSecretKey) != after.KeySecret {
+					t.Error("the cloud account does not hold the stored key")
+				}
+			}
+			rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
+		})
 	}
-	rciam(t, acct, killed, "rotate-key").mustCode(t, 1)
-	if id := keySecretTags(t, acct)[r.TagKeyID]; id != before.KeyID {
-		t.Fatalf("after the killed rollback the tag names %s, want %s", id, before.KeyID)
+}
+
+// otherKey returns redislabs-user's access key other than keyID ("" if none).
+func otherKey(t *testing.T, acct *testenv.Account, keyID string) string {
+	t.Helper()
+	out, err := iam.NewFromConfig(acct.Config()).ListAccessKeys(context.Background(),
+		&iam.ListAccessKeysInput{UserName: aws.String(r.UserName)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	testenv.ProveKey(t, moto, acct, before.KeyID, storedKeySecret(t, acct))
-	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 1).oneLine(t, "second key")
-	testenv.ProveKey(t, moto, acct, before.KeyID, storedKeySecret(t, acct))
+	for _, k := range out.AccessKeyMetadata {
+		if id := aws.ToString(k.AccessKeyId); id != keyID {
+			return id
+		}
+	}
+	return ""
 }
 
 // storedKeySecret reads the key secret's current value.

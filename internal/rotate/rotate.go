@@ -39,6 +39,9 @@ type Secrets interface {
 	UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
 	TagResource(context.Context, *secretsmanager.TagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
 	UntagResource(context.Context, *secretsmanager.UntagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.UntagResourceOutput, error)
+	// ListSecretVersionIds is read only when a second key was used: its
+	// secret's version in the history tells rciam's discarded key.
+	ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
 }
 
 // Registrar updates the Redis Cloud cloud account (nil: not registered).
@@ -182,8 +185,10 @@ func (st *state) interpretBookkeeping(l *live.State, tags map[string]string, how
 	}
 }
 
-// DryRun lists the steps Run would take, changing nothing.
-func (rt *Rotator) DryRun(l *live.State) ([]string, error) {
+// DryRun lists the steps Run would take, changing nothing. It reads what
+// Run would read to decide (the key secret's version history, whether
+// Redis Cloud holds a key), so it refuses what Run would refuse.
+func (rt *Rotator) DryRun(ctx context.Context, l *live.State) ([]string, error) {
 	st, err := read(l)
 	if err != nil {
 		return nil, err
@@ -195,10 +200,16 @@ func (rt *Rotator) DryRun(l *live.State) ([]string, error) {
 		}
 		steps = append(steps, "retire the previous key "+secret.MaskKeyID(st.previous)+" (if its grace period is over and it was not used since the switch)")
 	}
+	h := &history{secrets: rt.Secrets}
 	for _, o := range st.others {
-		if o.ID != st.previous {
-			steps = append(steps, "delete orphaned key "+secret.MaskKeyID(o.ID)+" (refused if it was ever used)")
+		if o.ID == st.previous {
+			continue
 		}
+		why, err := rt.orphaned(ctx, st, o, h)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, "delete key "+secret.MaskKeyID(o.ID)+": "+why)
 	}
 	steps = append(steps,
 		"create a new access key for "+st.user,

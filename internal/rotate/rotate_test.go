@@ -1,13 +1,23 @@
 package rotate
 
 import (
+	"context"
+	"errors"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
 )
 
 const keyA, keyB = "AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"
@@ -79,11 +89,165 @@ func TestReadBookkeeping(t *testing.T) {
 // --dry-run says an interrupted store is finished, not refused.
 func TestDryRunAfterInterruptedStore(t *testing.T) {
 	l := snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyA}, keyA, keyB)
-	steps, err := (&Rotator{}).DryRun(l)
+	steps, err := (&Rotator{}).DryRun(context.Background(), l)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(steps) != 1 || !strings.Contains(steps[0], "finish the rotation an earlier run left") {
 		t.Errorf("steps %q", steps)
+	}
+}
+
+// fakeSecrets answers ListSecretVersionIds from versions (version id → is
+// AWSCURRENT), in pages of one; any other call panics (nil interface).
+type fakeSecrets struct {
+	Secrets
+	versions map[string]bool
+	lists    int
+}
+
+func (f *fakeSecrets) ListSecretVersionIds(_ context.Context, in *secretsmanager.ListSecretVersionIdsInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	if !aws.ToBool(in.IncludeDeprecated) {
+		return nil, errors.New("IncludeDeprecated not set: replaced versions would be missing")
+	}
+	if aws.ToString(in.NextToken) == "" {
+		f.lists++
+	}
+	ids := slices.Sorted(maps.Keys(f.versions))
+	i := 0
+	if tok := aws.ToString(in.NextToken); tok != "" {
+		i, _ = strconv.Atoi(tok)
+	}
+	out := &secretsmanager.ListSecretVersionIdsOutput{NextToken: aws.String("")} // moto's "no more"
+	if i < len(ids) {
+		v := smtypes.SecretVersionsListEntry{VersionId: aws.String(ids[i])}
+		if f.versions[ids[i]] {
+			v.VersionStages = []string{"AWSCURRENT"}
+		}
+		out.Versions = []smtypes.SecretVersionsListEntry{v}
+		if i+1 < len(ids) {
+			out.NextToken = aws.String(strconv.Itoa(i + 1))
+		}
+	}
+	return out, nil
+}
+
+// fakeIAM records deleted keys; any other call panics.
+type fakeIAM struct {
+	IAM
+	deleted []string
+}
+
+func (f *fakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInput, _ ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
+	f.deleted = append(f.deleted, aws.ToString(in.AccessKeyId))
+	return &iam.DeleteAccessKeyOutput{}, nil
+}
+
+// fakeRedis holds one key id.
+type fakeRedis struct {
+	Registrar
+	holds string
+}
+
+func (f *fakeRedis) Holds(_ context.Context, keyID string) (bool, error) {
+	return keyID == f.holds, nil
+}
+
+// A second active key that was used is deleted only when the key secret's
+// history shows rciam stored its secret and then replaced it (a rollback
+// killed after restoring the old secret leaves such a key), and Redis
+// Cloud does not use it; otherwise the rotation is refused as before. The
+// history is listed only when there is such a key.
+func TestClearOthersDiscardedKey(t *testing.T) {
+	restored := "restored-version" // what a rollback's PutSecretValue wrote
+	neverUsed := func(l *live.State) *live.State {
+		l.Keys[1].LastUsed = nil
+		return l
+	}
+	cases := []struct {
+		name     string
+		l        *live.State
+		versions map[string]bool
+		redis    *fakeRedis
+		deleted  []string
+		refused  string // in the error; "" for none
+		lists    int
+	}{
+		{name: "stored, then replaced: deleted",
+			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			versions: map[string]bool{r.KeyVersionID(keyA): false, r.KeyVersionID(keyB): false, restored: true},
+			deleted:  []string{keyB}, lists: 1},
+		{name: "stored, then replaced, registered and Redis Cloud uses the stored key: deleted",
+			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			versions: map[string]bool{r.KeyVersionID(keyB): false, restored: true},
+			redis:    &fakeRedis{holds: keyA},
+			deleted:  []string{keyB}, lists: 1},
+		{name: "stored, then replaced, but Redis Cloud uses it: refused",
+			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			versions: map[string]bool{r.KeyVersionID(keyB): false, restored: true},
+			redis:    &fakeRedis{holds: keyB},
+			refused:  "Redis Cloud cloud account uses key", lists: 1},
+		{name: "never stored: refused",
+			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			versions: map[string]bool{r.KeyVersionID(keyA): false, restored: true},
+			refused:  "second key", lists: 1},
+		{name: "its version is the current one (stored since the snapshot): refused",
+			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			versions: map[string]bool{restored: false, r.KeyVersionID(keyB): true},
+			refused:  "second key", lists: 1},
+		{name: "never used: deleted without reading the history",
+			l:        neverUsed(snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB)),
+			versions: map[string]bool{restored: true},
+			deleted:  []string{keyB}},
+		{name: "one key: nothing read, nothing deleted",
+			l:        snapshot(r.KeyVersionID(keyA), map[string]string{r.TagKeyID: keyA}, keyA),
+			versions: map[string]bool{r.KeyVersionID(keyA): true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sm, im := &fakeSecrets{versions: c.versions}, &fakeIAM{}
+			rt := &Rotator{IAM: im, Secrets: sm}
+			if c.redis != nil {
+				rt.Redis = c.redis
+			}
+			st, err := read(c.l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = rt.clearOthers(context.Background(), st)
+			switch {
+			case c.refused == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.refused != "" && (!errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), c.refused)):
+				t.Fatalf("error %v, want a refusal saying %q", err, c.refused)
+			case err != nil && strings.Contains(err.Error(), "\n"):
+				t.Errorf("refusal is not one line: %q", err)
+			}
+			if !slices.Equal(im.deleted, c.deleted) || sm.lists != c.lists {
+				t.Errorf("deleted %v, history listed %d times; want %v, %d", im.deleted, sm.lists, c.deleted, c.lists)
+			}
+
+			// --dry-run decides the same, changing nothing.
+			dry := &Rotator{Secrets: &fakeSecrets{versions: c.versions}}
+			if c.redis != nil {
+				dry.Redis = c.redis
+			}
+			steps, err := dry.DryRun(context.Background(), c.l)
+			if (err != nil) != (c.refused != "") {
+				t.Fatalf("dry run: steps %q, error %v", steps, err)
+			}
+			deletes := 0
+			for _, s := range steps {
+				if strings.HasPrefix(s, "delete key ") {
+					deletes++
+					if !strings.Contains(s, secret.MaskKeyID(keyB)) {
+						t.Errorf("dry run deletes another key: %q", s)
+					}
+				}
+			}
+			if deletes != len(c.deleted) {
+				t.Errorf("dry run lists %d deletes, want %d: %q", deletes, len(c.deleted), steps)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,19 +111,106 @@ func (rt *Rotator) finishPrevious(ctx context.Context, st *state, l *live.State)
 	return nil, false, rt.after(StepFinishPrevious)
 }
 
-// clearOthers deletes keys provably orphaned (never used, or inactive) and
-// refuses when another key may be in use: two keys with neither orphaned.
+// clearOthers deletes keys provably orphaned (see orphaned) and refuses
+// when another key may be in use.
 func (rt *Rotator) clearOthers(ctx context.Context, st *state) error {
+	h := &history{secrets: rt.Secrets}
 	for _, o := range st.others {
-		if o.Active && (!o.LastUsedRead || o.LastUsed != nil) {
-			return fmt.Errorf("%w: %s has a second key %s (active, created %s) whose secret rciam does not hold: delete it or run 'rciam apply', then rotate",
-				ErrRefused, st.user, secret.MaskKeyID(o.ID), o.Created.UTC().Format("2006-01-02"))
+		why, err := rt.orphaned(ctx, st, o, h)
+		if err != nil {
+			return err
+		}
+		if why == whyDiscarded {
+			rt.logf("deleting key %s: %s", secret.MaskKeyID(o.ID), why)
 		}
 		if _, err := rt.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(st.user), AccessKeyId: aws.String(o.ID)}); err != nil && !awsclient.IsNotFound(err) {
 			return awsclient.Wrap("delete orphaned key "+secret.MaskKeyID(o.ID), err)
 		}
 	}
 	return nil
+}
+
+// whyDiscarded is why a used key rciam replaced may go.
+const whyDiscarded = "used, but rciam stored its secret and later replaced it: a key an interrupted run discarded"
+
+// orphaned says why another key of the user may be deleted, or refuses:
+// an inactive key cannot sign anything; a never-used one cannot be in use;
+// a used one is rciam's own discarded key when the key secret's history
+// holds its version (rciam stores each key's secret under KeyVersionID)
+// and that version is no longer the current one — unless Redis Cloud
+// still uses it. Any other used key may be someone's, and is refused.
+func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h *history) (string, error) {
+	switch {
+	case !o.Active:
+		return "inactive", nil
+	case o.LastUsedRead && o.LastUsed == nil:
+		return "never used", nil
+	}
+	current, seen, err := h.version(ctx, r.KeyVersionID(o.ID))
+	if err != nil {
+		return "", err
+	}
+	if !seen || current {
+		return "", fmt.Errorf("%w: %s has a second key %s (active, created %s) whose secret rciam does not hold: delete it or run 'rciam apply', then rotate",
+			ErrRefused, st.user, secret.MaskKeyID(o.ID), o.Created.UTC().Format("2006-01-02"))
+	}
+	if rt.Redis != nil {
+		holds, err := rt.Redis.Holds(ctx, o.ID)
+		if err != nil {
+			return "", fmt.Errorf("check whether the Redis Cloud cloud account uses key %s: %w", secret.MaskKeyID(o.ID), err)
+		}
+		if holds {
+			return "", fmt.Errorf("%w: the Redis Cloud cloud account uses key %s, whose secret rciam no longer stores (it was replaced by %s's): run 'rciam register --name <its name>' to give it the stored key, then rotate",
+				ErrRefused, secret.MaskKeyID(o.ID), secret.MaskKeyID(st.current.ID))
+		}
+	}
+	return whyDiscarded, nil
+}
+
+// history is the key secret's version history, listed on first use.
+type history struct {
+	secrets Secrets
+	read    bool
+	current map[string]bool // version id → is AWSCURRENT
+}
+
+// version reports whether the key secret has held version id, and whether
+// that version is the current one.
+func (h *history) version(ctx context.Context, id string) (current, seen bool, err error) {
+	if !h.read {
+		if h.current, err = listVersions(ctx, h.secrets); err != nil {
+			return false, false, err
+		}
+		h.read = true
+	}
+	current, seen = h.current[id]
+	return current, seen, nil
+}
+
+// listVersions lists every version the key secret has held, deprecated
+// ones included (as apply's other-run check does).
+func listVersions(ctx context.Context, sm Secrets) (map[string]bool, error) {
+	out := map[string]bool{}
+	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(r.KeySecretName), IncludeDeprecated: aws.Bool(true)}
+	// At most ten pages: more than a thousand versions means the secret is
+	// not just rciam's.
+	for range 10 {
+		page, err := sm.ListSecretVersionIds(ctx, in)
+		if awsclient.IsNotFound(err) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, awsclient.Wrap("list versions of secret "+r.KeySecretName+" (secretsmanager:ListSecretVersionIds)", err)
+		}
+		for _, v := range page.Versions {
+			out[aws.ToString(v.VersionId)] = slices.Contains(v.VersionStages, "AWSCURRENT")
+		}
+		if aws.ToString(page.NextToken) == "" { // moto answers "" for "no more"
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+	return out, nil
 }
 
 func (rt *Rotator) rotate(ctx context.Context, st *state) (*Result, error) {
