@@ -130,14 +130,15 @@ func expectDestroyLeavesStack(t *testing.T, acct *testenv.Account, stack string)
 func TestApplyWithoutCloudFormation(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
-	p := faults.Start(t, acct.Endpoint, faults.Options{})
+	p := faults.Start(t, acct.Endpoint, faults.Options{Latency: slowLatency})
 	p.SetRule(func(r faults.Request) faults.Fault {
 		if r.Service == "cloudformation" {
 			return faults.Fault{Kind: faults.HTMLNotImplemented}
 		}
-		return faults.Fault{}
+		return faults.Fault{Kind: faults.Latency} // as slow does, for the rounds
 	})
 	res := rciam(t, p.Via(acct), runOpts{}, "apply", "--yes", "-v", "--policy-version=docs-v1").mustCode(t, 0)
+	roundsWithin(t, "apply", res.calls, 6)
 	if !strings.Contains(res.stderr, "cloudformation ListStacks operation not implemented by this endpoint (HTTP 500 with an HTML page): stack ownership not checked") {
 		t.Errorf("apply -v does not say stack ownership was not checked:\n%s", res.stderr)
 	}

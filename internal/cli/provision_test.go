@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/testenv"
+	"github.com/rciam/rciam/internal/testenv/faults"
 )
 
 // The "done when", end to end: apply on an empty account makes
@@ -102,16 +104,13 @@ func expectNothingLeft(t *testing.T, acct *testenv.Account) {
 
 // SPEC.md "Fast": on an empty account apply needs at most 6 dependent
 // rounds, the first read included, and the first read needs no account id.
+// Every request is slowed (slow), so that calls started together overlap
+// however the goroutines are scheduled on a loaded machine.
 func TestApplyRoundsOnEmptyAccount(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
-	res := rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
-	if got := awsclient.Rounds(res.calls); got > 6 {
-		t.Errorf("apply took %d dependent rounds, want ≤ 6", got)
-		for _, c := range res.calls {
-			t.Logf("%s %s %s–%s", c.Service, c.Operation, c.Start.Format("15:04:05.000"), c.End.Format("15:04:05.000"))
-		}
-	}
+	res := rciam(t, slow(t, acct, nil), runOpts{}, "apply", "--yes").mustCode(t, 0)
+	roundsWithin(t, "apply", res.calls, 6)
 	firstEnd, sawGAAD := res.calls[0].End, false
 	for _, c := range res.calls {
 		if c.Operation == "GetAccountAuthorizationDetails" && !sawGAAD {
@@ -122,6 +121,42 @@ func TestApplyRoundsOnEmptyAccount(t *testing.T) {
 		}
 		if c.Operation == "TagRole" || c.Operation == "TagUser" || c.Operation == "TagPolicy" || c.Operation == "TagInstanceProfile" || c.Operation == "TagResource" {
 			t.Errorf("apply on an empty account called %s: tags belong in the create calls", c.Operation)
+		}
+	}
+}
+
+// slowLatency is what slow adds to every request: far more than the
+// scheduling delay between calls a run starts together, even under -race
+// on a loaded machine, so that the wall-clock rounds awsclient.Rounds
+// counts are the dependent rounds of the code.
+const slowLatency = 150 * time.Millisecond
+
+// slow routes acct through a proxy that delays every request by
+// slowLatency; rule, when set, decides other faults first.
+func slow(t *testing.T, acct *testenv.Account, rule faults.Rule) *testenv.Account {
+	t.Helper()
+	p := faults.Start(t, acct.Endpoint, faults.Options{Latency: slowLatency})
+	p.SetRule(func(r faults.Request) faults.Fault {
+		if rule != nil {
+			if f := rule(r); f.Kind != faults.None {
+				return f
+			}
+		}
+		return faults.Fault{Kind: faults.Latency}
+	})
+	return p.Via(acct)
+}
+
+// roundsWithin fails when calls took more than max dependent rounds,
+// listing them.
+func roundsWithin(t *testing.T, what string, calls []awsclient.Call, max int) {
+	t.Helper()
+	got := awsclient.Rounds(calls)
+	t.Logf("%s: %d dependent rounds, %d calls", what, got, len(calls))
+	if got > max {
+		t.Errorf("%s took %d dependent rounds, want ≤ %d", what, got, max)
+		for _, c := range calls {
+			t.Logf("%s %s %s–%s", c.Service, c.Operation, c.Start.Format("15:04:05.000"), c.End.Format("15:04:05.000"))
 		}
 	}
 }
