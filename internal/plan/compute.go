@@ -93,7 +93,7 @@ func (c *computer) policies() {
 		}
 		if owner := c.stackOwner(addr); owner != "" {
 			if !sameDocument(lp.Document, p.Parsed) {
-				c.b.warn(fmt.Sprintf("%s: document differs, but stack %s owns it: update the stack (or pass --force)", addr, owner))
+				c.b.warn(fmt.Sprintf("%s: document differs, but stack %s owns it: update the stack", addr, owner))
 			}
 			continue
 		}

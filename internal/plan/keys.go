@@ -45,10 +45,7 @@ func (c *computer) keys() error {
 	userAddr := r.Addr(r.KindUser, r.UserName).String()
 	sec := c.l.Secrets[r.KeySecretName]
 	stored, how := c.l.StoredKey()
-	previous := ""
-	if sec != nil {
-		previous = sec.Tags[r.TagPreviousKeyID]
-	}
+	previous, interrupted := c.previousKey(sec, stored, how)
 	keep := ""
 	if k := c.l.Key(stored); k != nil && k.Active {
 		keep = stored
@@ -61,16 +58,20 @@ func (c *computer) keys() error {
 		case k.ID == previous:
 			// kept by a rotation (grace period, or Redis Cloud not yet
 			// switched): rotate-key deletes it.
-		case c.stackOwner(r.AccessKey(r.UserName, k.ID)) != "":
-			c.b.warn(fmt.Sprintf("%s: not the key whose secret is stored, but stack %s owns it: update or delete the stack (or pass --force)",
-				r.AccessKey(r.UserName, k.ID), c.stackOwner(r.AccessKey(r.UserName, k.ID))))
-		case !k.Active:
-			deletes = append(deletes, k) // cannot sign anything: nobody can be using it
-		case k.LastUsedRead && k.LastUsed == nil:
-			deletes = append(deletes, k) // never used: its secret was never stored
-		default:
+		case k.Active && !(k.LastUsedRead && k.LastUsed == nil):
 			inUse = append(inUse, k)
+		case c.stackOwner(r.AccessKey(r.UserName, k.ID)) != "":
+			c.b.warn(fmt.Sprintf("%s: inactive or never used, but stack %s owns it: left in place; update the stack",
+				r.AccessKey(r.UserName, k.ID), c.stackOwner(r.AccessKey(r.UserName, k.ID))))
+		default:
+			// Inactive: it cannot sign anything, nobody can be using it.
+			// Never used: its secret was never stored.
+			deletes = append(deletes, k)
 		}
+	}
+	if interrupted {
+		c.b.warn(fmt.Sprintf("a rotation was interrupted after storing the secret of key %s: key %s is kept as the previous key (Redis Cloud may still use it); run 'rciam rotate-key' to finish the rotation",
+			secret.MaskKeyID(stored), secret.MaskKeyID(previous)))
 	}
 	if len(inUse) > 0 {
 		sort.Slice(inUse, func(i, j int) bool { return inUse[i].ID < inUse[j].ID })
@@ -92,6 +93,9 @@ func (c *computer) keys() error {
 
 	secAddr := r.Addr(r.KindSecret, r.KeySecretName)
 	want := c.keySecretTags(keep)
+	if interrupted {
+		want[r.TagPreviousKeyID] = previous // as rotate-key would have tagged it
+	}
 	if keep != "" {
 		c.b.change(r.AccessKey(r.UserName, keep), NoOp)
 		c.b.change(secAddr, NoOp)
@@ -108,6 +112,9 @@ func (c *computer) keys() error {
 	}
 
 	// A new key, then its secret.
+	if owner := c.stackOwner(secAddr); owner != "" {
+		return fmt.Errorf("%s needs a new access key, but stack %s owns %s: update the stack (it makes the key and stores its secret)", r.UserName, owner, secAddr)
+	}
 	keyAddr := r.AccessKey(r.UserName, "(new)")
 	c.b.change(keyAddr, Create)
 	create := c.b.step(Step{Op: OpCreateAccessKey, Address: keyAddr, Name: r.UserName,
@@ -123,6 +130,26 @@ func (c *computer) keys() error {
 	}
 	c.b.step(st)
 	return nil
+}
+
+// previousKey returns the key a rotation keeps beside the stored one: the
+// one the secret's tag records as previous, or — when rotate-key died
+// between storing the new key's secret (its version id names the new key)
+// and tagging it — the active key the key-id tag still names
+// (interrupted).
+func (c *computer) previousKey(sec *live.Secret, stored, how string) (id string, interrupted bool) {
+	if sec == nil {
+		return "", false
+	}
+	if p := sec.Tags[r.TagPreviousKeyID]; p != "" {
+		return p, false
+	}
+	if tagged := sec.Tags[r.TagKeyID]; how == live.ByVersion && tagged != "" && tagged != stored {
+		if k := c.l.Key(tagged); k != nil && k.Active { // inactive: nobody can use it, it goes
+			return tagged, true
+		}
+	}
+	return "", false
 }
 
 // keySecretTags are the tags the key secret must carry; the key id is

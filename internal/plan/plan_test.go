@@ -299,3 +299,58 @@ func TestStackOwnedKeyIsNotDeleted(t *testing.T) {
 		t.Errorf("--force: %v %v", err, ops(p))
 	}
 }
+
+// A used key beside the stored one may be in use, stack-owned or not: the
+// plan refuses (the stack check never bypasses that).
+func TestUsedKeyBesideAStackKeyRefuses(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d)
+	used := time.Now()
+	l.Keys = append(l.Keys, live.AccessKey{ID: "AKIAMANUAL000001", Active: true, LastUsed: &used, LastUsedRead: true})
+	l.StackOwned = map[string]string{"access-key/redislabs-user/AKIAMANUAL000001": "RedisCloud"}
+	var inUse *KeyInUseError
+	if _, err := Compute(d, l, Options{}); !errors.As(err, &inUse) {
+		t.Errorf("err = %v, want KeyInUseError", err)
+	}
+}
+
+// A stack that owns the key secret makes the key: when a new key is
+// needed, the plan says to update the stack instead of writing into it.
+func TestStackOwnedKeySecretIsNotRewritten(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d)
+	l.Keys[0].Active = false
+	l.StackOwned = map[string]string{"secret//redislabsuser/secret_access_key": "RedisCloud"}
+	if _, err := Compute(d, l, Options{}); err == nil || !strings.Contains(err.Error(), "stack RedisCloud owns secret//redislabsuser/secret_access_key: update the stack") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// rotate-key killed between storing the new key's secret (version id of
+// the new key) and tagging it: the key the tag still names may be what
+// Redis Cloud uses. The plan keeps it as the previous key, records that in
+// the tags as rotate-key would have, and says to finish with rotate-key.
+func TestInterruptedRotationKeepsThePreviousKey(t *testing.T) {
+	t.Parallel()
+	d := want(t, desired.LayoutCloud)
+	l := converged(d) // tag rciam:access-key-id = fixture.KeyID
+	used := time.Now()
+	l.Keys = []live.AccessKey{{ID: fixture.KeyID, Active: true, LastUsed: &used, LastUsedRead: true}, {ID: "AKIANEW", Active: true, LastUsed: &used, LastUsedRead: true}}
+	l.Secrets[r.KeySecretName].CurrentVersionID = r.KeyVersionID("AKIANEW")
+	p, err := Compute(d, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := hasOp(p, OpDeleteAccessKey); s != nil {
+		t.Errorf("plan deletes %s", s.Target)
+	}
+	tag := hasOp(p, OpTagSecret)
+	if tag == nil || tag.Tags[r.TagKeyID] != "AKIANEW" || tag.Tags[r.TagPreviousKeyID] != fixture.KeyID {
+		t.Errorf("tag step = %+v", tag)
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "run 'rciam rotate-key' to finish the rotation") {
+		t.Errorf("warnings = %q", w)
+	}
+}
