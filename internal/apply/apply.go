@@ -61,11 +61,12 @@ type bag struct {
 	keyID     string
 	keySecret secret.Value
 	password  secret.Value
-	// pendingTag is this run's TagPasswordPending key, once it put it on
-	// the password secret; stored and loginSet say which side of the
-	// console password already holds this run's password.
-	pendingTag       string
-	stored, loginSet bool
+	// pendingTag is this run's TagPasswordPending key (TagPasswordPending +
+	// token), once it put it on the password secret; stored and loginSet
+	// say which side of the console password already holds this run's
+	// password.
+	token, pendingTag string
+	stored, loginSet  bool
 	// staleTags are the marks of stopped runs this run's password replaces.
 	staleTags []string
 	// keyCalls are the spans of this run's CreateAccessKey calls that were

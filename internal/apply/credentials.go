@@ -204,15 +204,20 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 // acts on. A missing secret needs no mark: the next plan sees it missing.
 func (e *Executor) markPasswordPending(ctx context.Context) error {
 	e.bag.mu.Lock()
-	if e.bag.pendingTag == "" {
-		e.bag.pendingTag = r.TagPasswordPending + runToken()
+	if e.bag.token == "" {
+		e.bag.token = runToken()
 	}
-	key := e.bag.pendingTag
+	key := r.TagPasswordPending + e.bag.token
 	e.bag.mu.Unlock()
 	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
 		Tags: smTags(map[string]string{key: time.Now().UTC().Format(time.RFC3339)})})
 	if awsclient.IsNotFound(err) {
 		return nil
+	}
+	if err == nil {
+		e.bag.mu.Lock()
+		e.bag.pendingTag = key
+		e.bag.mu.Unlock()
 	}
 	return err
 }
@@ -321,8 +326,9 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 		}
 	}
 	// On update, the secret is written after this step, from the bag.
-	if err := e.withConsistency(ctx, s.ID, loginBusy, set); err != nil {
+	err = e.withConsistency(ctx, s.ID, loginBusy, set)
+	if awsclient.ErrorCode(err) == "PasswordPolicyViolation" {
 		return fmt.Errorf("the account password policy rejects generated passwords (%s): check its rules", awsclient.Short(err))
 	}
-	return nil
+	return err
 }

@@ -18,6 +18,7 @@ var preflightActions = []string{
 	"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
 	"iam:TagUser", "iam:CreateAccessKey", "iam:CreateLoginProfile",
 	"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret", "secretsmanager:TagResource",
+	"secretsmanager:UntagResource", "secretsmanager:ListSecretVersionIds", "iam:UpdateLoginProfile",
 }
 
 // preflight checks, where the endpoint implements SimulatePrincipalPolicy,
