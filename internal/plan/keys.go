@@ -112,6 +112,7 @@ func (c *computer) keys() error {
 	}
 
 	// A new key, then its secret.
+	c.registeredWarning("access key")
 	if owner := c.stackOwner(secAddr); owner != "" {
 		return fmt.Errorf("%s needs a new access key, but stack %s owns %s: update the stack (it makes the key and stores its secret)", r.UserName, owner, secAddr)
 	}
@@ -130,6 +131,18 @@ func (c *computer) keys() error {
 	}
 	c.b.step(st)
 	return nil
+}
+
+// registeredWarning says, when the account is registered with Redis Cloud
+// (the cloud account id recorded on the key secret), that Redis Cloud keeps
+// the old credential until it is sent the new one.
+func (c *computer) registeredWarning(what string) {
+	sec := c.l.Secrets[r.KeySecretName]
+	if sec == nil || sec.Tags[r.TagCloudAccountID] == "" {
+		return
+	}
+	c.b.warn(fmt.Sprintf("this account is registered with Redis Cloud (cloud account %s), which keeps the old %s: after apply, run 'rciam register --name NAME --force-update' to send it the new one",
+		sec.Tags[r.TagCloudAccountID], what))
 }
 
 // previousKey returns the key a rotation keeps beside the stored one: the
@@ -196,6 +209,9 @@ func (c *computer) password() {
 		write.Exists, write.Restore = true, ps.Deleted != nil
 		pending = r.PasswordPending(ps.Tags)
 		write.Untag = pending
+	}
+	if lp == nil || ps == nil || !ps.HasValue || len(pending) > 0 {
+		c.registeredWarning("console password")
 	}
 	switch {
 	case lp == nil:
