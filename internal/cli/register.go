@@ -74,6 +74,9 @@ func (o *registerOptions) run(ctx context.Context) error {
 		return err
 	}
 	env, d, l := ss.env, ss.want, ss.live
+	if err := refuseIfPasswordPending(l); err != nil {
+		return err
+	}
 	out, err := f.outputs(ctx, env, d, l, true)
 	if err != nil {
 		return err
@@ -145,6 +148,22 @@ func findCloudAccount(ctx context.Context, rc *rediscloud.Client, l *live.State,
 		return nil, err
 	}
 	return rediscloud.FindMatch(list, keyID, name)
+}
+
+// errPasswordPending: the console password rciam would send Redis Cloud
+// may not be the login's.
+var errPasswordPending = errors.New("the stored console password may not be the login's (a run stopped while changing it): run 'rciam apply' first")
+
+// refuseIfPasswordPending refuses, before anything changes, a command that
+// sends the stored console password to Redis Cloud while the password
+// secret carries a TagPasswordPending mark: a run that stopped between
+// storing a password and setting it on the login (or the other way round)
+// left them possibly different, and 'rciam apply' repairs that.
+func refuseIfPasswordPending(l *live.State) error {
+	if sec := l.Secrets[r.PasswordSecretName]; sec != nil && len(r.PasswordPending(sec.Tags)) > 0 {
+		return errPasswordPending
+	}
+	return nil
 }
 
 func recordedCloudAccount(l *live.State) int {

@@ -12,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/rotate"
 	"github.com/rciam/rciam/internal/testenv"
 	"github.com/rciam/rciam/internal/testenv/rcserver"
@@ -289,4 +291,47 @@ func TestDestroyDeregister(t *testing.T) {
 		t.Error("cloud account not deleted")
 	}
 	expectNothingLeft(t, acct)
+}
+
+// markPasswordPending puts on the password secret the mark a run leaves
+// when it stops while changing the console password.
+func markPasswordPending(t *testing.T, acct *testenv.Account) {
+	t.Helper()
+	_, err := secretsmanager.NewFromConfig(acct.Config()).TagResource(context.Background(), &secretsmanager.TagResourceInput{
+		SecretId: aws.String(r.PasswordSecretName),
+		Tags:     []smtypes.Tag{{Key: aws.String(r.TagPasswordPending + "stopped-run"), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// While the password secret carries a password-pending mark, register
+// would send Redis Cloud a console password that may not be the login's:
+// it refuses in one line before any change (AWS or Redis Cloud), and
+// works once 'rciam apply' repaired the password.
+func TestRegisterRefusedWhilePasswordPending(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	srv := redisServer(t, rcserver.Options{})
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	markPasswordPending(t, acct)
+
+	res := rciam(t, acct, withRedis(srv), "register", "--name", "prod").mustCode(t, 1)
+	res.oneLine(t, "the stored console password may not be the login's (a run stopped while changing it): run 'rciam apply' first")
+	if w := writes(res.calls); len(w) != 0 {
+		t.Errorf("register changed AWS: %v", w)
+	}
+	if n := len(srv.Requests()); n != 0 || len(srv.Accounts()) != 0 {
+		t.Errorf("register sent %d requests to Redis Cloud, %d cloud accounts", n, len(srv.Accounts()))
+	}
+	if _, ok := keySecretTags(t, acct)[r.TagCloudAccountID]; ok {
+		t.Error("a cloud account id was recorded")
+	}
+
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	rciam(t, acct, withRedis(srv), "register", "--name", "prod").mustCode(t, 0)
+	st := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	if a := srv.Accounts(); len(a) != 1 || string(a[0].ConsolePassword) != st.Password {
+		t.Error("after apply, register did not send the login's password")
+	}
 }

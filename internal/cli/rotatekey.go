@@ -58,7 +58,12 @@ func (o *rotateOptions) run(ctx context.Context) error {
 	rot := &rotate.Rotator{IAM: env.iam, Secrets: env.sm, Gate: f.keyGate(env), Grace: o.grace, Logf: f.Logf, After: f.rotateAfter}
 	var out *outputs.Outputs
 	if id := recordedCloudAccount(l); id > 0 {
-		// Registered: the API keys are needed before anything changes.
+		// Registered: every update sends the console password too, which
+		// must be the login's; and the API keys are needed before anything
+		// changes.
+		if err := refuseIfPasswordPending(l); err != nil {
+			return err
+		}
 		cfg, err := rediscloud.LoadConfig(o.apiURL, f.getenv)
 		if err != nil {
 			return err

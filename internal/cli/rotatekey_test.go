@@ -119,8 +119,11 @@ func keySecretTags(t *testing.T, acct *testenv.Account) map[string]string {
 // readiness gate). The next rotate-key must not take the stored key for
 // the previous one and retire it, nor refuse the used key as someone
 // else's: the key secret's history shows rciam stored that key's secret
-// and then replaced it, so (Redis Cloud not using it) it is deleted and
-// the rotation goes on. --dry-run says so first.
+// and then replaced it, and its last use (the readiness gate) came before
+// the replacing version, so (Redis Cloud not using it) it is deleted and
+// the rotation goes on. --dry-run says so first. (moto gives every version
+// the listing time as CreatedDate, so here the last-use rule always lets
+// the key go; internal/rotate's unit tests cover it.)
 func TestRotateKeyRollbackKilledAfterRestore(t *testing.T) {
 	t.Parallel()
 	for _, registered := range []bool{false, true} {
@@ -216,4 +219,58 @@ func storedKeySecret(t *testing.T, acct *testenv.Account) string {
 		t.Fatal(err)
 	}
 	return aws.ToString(v.SecretString)
+}
+
+// While the password secret carries a password-pending mark, rotate-key on
+// a registered account (every update of the cloud account sends the
+// console password) refuses in one line before any change, --dry-run
+// included. Unregistered, it sends no password and rotates.
+func TestRotateKeyRefusedWhilePasswordPending(t *testing.T) {
+	t.Parallel()
+	t.Run("registered", func(t *testing.T) {
+		t.Parallel()
+		acct := testenv.NeedMoto(t, moto)
+		srv := redisServer(t, rcserver.Options{})
+		rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+		before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+		rciam(t, acct, withRedis(srv), "register", "--name", "prod").mustCode(t, 0)
+		markPasswordPending(t, acct)
+		requests := len(srv.Requests())
+
+		for _, args := range [][]string{{"rotate-key"}, {"rotate-key", "--dry-run"}} {
+			res := rciam(t, acct, withRedis(srv), args...).mustCode(t, 1)
+			res.oneLine(t, "the stored console password may not be the login's (a run stopped while changing it): run 'rciam apply' first")
+			if w := writes(res.calls); len(w) != 0 {
+				t.Errorf("%v changed AWS: %v", args, w)
+			}
+		}
+		if n := len(srv.Requests()); n != requests {
+			t.Errorf("rotate-key sent %d requests to Redis Cloud", n-requests)
+		}
+		if k := otherKey(t, acct, before.KeyID); k != "" {
+			t.Errorf("a key %s was created", k)
+		}
+		if a := srv.Accounts()[0]; a.AccessKeyID != before.KeyID {
+			t.Error("the cloud account's key changed")
+		}
+
+		rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+		rciam(t, acct, withRedis(srv), "rotate-key").mustCode(t, 0)
+		after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+		if a := srv.Accounts()[0]; after.KeyID == before.KeyID || a.AccessKeyID != after.KeyID || string(a.ConsolePassword) != after.Password {
+			t.Error("after apply, rotate-key did not move the cloud account to the new key with the login's password")
+		}
+	})
+	t.Run("unregistered", func(t *testing.T) {
+		t.Parallel()
+		acct := testenv.NeedMoto(t, moto)
+		rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+		before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+		markPasswordPending(t, acct)
+		rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 0)
+		rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+		if after := testenv.CheckSpec(t, moto, acct, testenv.Spec{}); after.KeyID == before.KeyID {
+			t.Error("key not rotated")
+		}
+	})
 }

@@ -40,7 +40,9 @@ type Secrets interface {
 	TagResource(context.Context, *secretsmanager.TagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
 	UntagResource(context.Context, *secretsmanager.UntagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.UntagResourceOutput, error)
 	// ListSecretVersionIds is read only when a second key was used: its
-	// secret's version in the history tells rciam's discarded key.
+	// secret's version in the history tells rciam's discarded key, and the
+	// creation date of the version that replaced it whether the key was
+	// used after that.
 	ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
 }
 
@@ -104,6 +106,9 @@ type state struct {
 	// staleTags are bookkeeping tags of a rotation that is over, to remove
 	// before anything else reads them as this rotation's.
 	staleTags []string
+	// stackOwned is the snapshot's live.State.StackOwned: keys a
+	// CloudFormation stack owns are never deleted.
+	stackOwned map[string]string
 }
 
 // ErrRefused is a rotation that must not start.
@@ -144,7 +149,8 @@ func read(l *live.State) (*state, error) {
 		return nil, fmt.Errorf("%w: the stored key is missing or inactive: run 'rciam apply' to replace it", ErrRefused)
 	}
 	st := &state{user: r.UserName, current: k, versionID: sec.CurrentVersionID,
-		previous: sec.Tags[r.TagPreviousKeyID], since: sec.Tags[r.TagPreviousSince], deleteAfter: sec.Tags[TagDeleteAfter]}
+		previous: sec.Tags[r.TagPreviousKeyID], since: sec.Tags[r.TagPreviousSince], deleteAfter: sec.Tags[TagDeleteAfter],
+		stackOwned: l.StackOwned}
 	st.interpretBookkeeping(l, sec.Tags, how)
 	for _, o := range l.Keys {
 		if o.ID != stored {

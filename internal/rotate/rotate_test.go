@@ -99,10 +99,12 @@ func TestDryRunAfterInterruptedStore(t *testing.T) {
 }
 
 // fakeSecrets answers ListSecretVersionIds from versions (version id → is
-// AWSCURRENT), in pages of one; any other call panics (nil interface).
+// AWSCURRENT) and created (version id → CreatedDate; none if missing), in
+// pages of one; any other call panics (nil interface).
 type fakeSecrets struct {
 	Secrets
 	versions map[string]bool
+	created  map[string]time.Time
 	lists    int
 }
 
@@ -123,6 +125,9 @@ func (f *fakeSecrets) ListSecretVersionIds(_ context.Context, in *secretsmanager
 		v := smtypes.SecretVersionsListEntry{VersionId: aws.String(ids[i])}
 		if f.versions[ids[i]] {
 			v.VersionStages = []string{"AWSCURRENT"}
+		}
+		if c, ok := f.created[ids[i]]; ok {
+			v.CreatedDate = aws.Time(c)
 		}
 		out.Versions = []smtypes.SecretVersionsListEntry{v}
 		if i+1 < len(ids) {
@@ -155,48 +160,123 @@ func (f *fakeRedis) Holds(_ context.Context, keyID string) (bool, error) {
 
 // A second active key that was used is deleted only when the key secret's
 // history shows rciam stored its secret and then replaced it (a rollback
-// killed after restoring the old secret leaves such a key), and Redis
-// Cloud does not use it; otherwise the rotation is refused as before. The
-// history is listed only when there is such a key.
+// killed after restoring the old secret leaves such a key), Redis Cloud
+// does not use it, and it was last used no later than the replacing
+// version was created (plus the margin); otherwise the rotation is
+// refused. A key a CloudFormation stack owns is never deleted. The history
+// is listed only when there is a used, active key no stack owns.
 func TestClearOthersDiscardedKey(t *testing.T) {
 	restored := "restored-version" // what a rollback's PutSecretValue wrote
+	used := time.Now().Add(-time.Hour).Truncate(time.Second)
+	snap := func() *live.State {
+		l := snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB)
+		l.Keys[1].LastUsed = &used
+		return l
+	}
 	neverUsed := func(l *live.State) *live.State {
 		l.Keys[1].LastUsed = nil
 		return l
 	}
+	lastUseUnread := func(l *live.State) *live.State {
+		l.Keys[1].LastUsed, l.Keys[1].LastUsedRead = nil, false
+		return l
+	}
+	inactive := func(l *live.State) *live.State {
+		l.Keys[1].Active = false
+		return l
+	}
+	stackOwned := func(l *live.State) *live.State {
+		l.StackOwned = map[string]string{r.AccessKey(r.UserName, keyB).String(): "RedisCloud"}
+		return l
+	}
+	// created: keyA's version, then keyB's, then the restore at replaced.
+	created := func(replaced time.Time) map[string]time.Time {
+		return map[string]time.Time{r.KeyVersionID(keyA): used.Add(-3 * time.Hour), r.KeyVersionID(keyB): used.Add(-2 * time.Hour), restored: replaced}
+	}
+	replacedBefore := map[string]bool{r.KeyVersionID(keyA): false, r.KeyVersionID(keyB): false, restored: true}
 	cases := []struct {
 		name     string
 		l        *live.State
 		versions map[string]bool
+		created  map[string]time.Time
 		redis    *fakeRedis
 		deleted  []string
 		refused  string // in the error; "" for none
 		lists    int
 	}{
-		{name: "stored, then replaced: deleted",
-			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
-			versions: map[string]bool{r.KeyVersionID(keyA): false, r.KeyVersionID(keyB): false, restored: true},
-			deleted:  []string{keyB}, lists: 1},
+		{name: "stored, then replaced, used before the replacement: deleted",
+			l: snap(), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
+			deleted: []string{keyB}, lists: 1},
+		{name: "used within the margin after the replacement (IAM's late stamp): deleted",
+			l: snap(), versions: replacedBefore, created: created(used.Add(-30 * time.Second)),
+			deleted: []string{keyB}, lists: 1},
+		{name: "used after the replacement: refused",
+			l: snap(), versions: replacedBefore, created: created(used.Add(-10 * time.Minute)),
+			refused: "has been used since", lists: 1},
+		{name: "the replacing version is the earliest after its own, not the current one",
+			l:        snap(),
+			versions: map[string]bool{r.KeyVersionID(keyB): false, "in-between": false, restored: true},
+			created:  map[string]time.Time{r.KeyVersionID(keyB): used.Add(-2 * time.Hour), "in-between": used.Add(-10 * time.Minute), restored: used.Add(time.Minute)},
+			refused:  "has been used since", lists: 1},
+		{name: "a version stamped the same instant as its own counts as the replacement",
+			l:        snap(),
+			versions: map[string]bool{r.KeyVersionID(keyB): false, "same-instant": false, restored: true},
+			created:  map[string]time.Time{r.KeyVersionID(keyB): used.Add(-2 * time.Hour), "same-instant": used.Add(-2 * time.Hour), restored: used.Add(time.Minute)},
+			refused:  "has been used since", lists: 1},
+		{name: "no creation dates: refused",
+			l: snap(), versions: replacedBefore,
+			refused: "cannot be told", lists: 1},
+		{name: "the replacing version has no creation date: refused",
+			l: snap(), versions: replacedBefore,
+			created: map[string]time.Time{r.KeyVersionID(keyA): used.Add(-3 * time.Hour), r.KeyVersionID(keyB): used.Add(-2 * time.Hour)},
+			refused: "cannot be told", lists: 1},
+		{name: "no version after its own (AWSCURRENT moved back): refused",
+			l:        snap(),
+			versions: map[string]bool{r.KeyVersionID(keyA): true, r.KeyVersionID(keyB): false},
+			created:  map[string]time.Time{r.KeyVersionID(keyA): used.Add(-3 * time.Hour), r.KeyVersionID(keyB): used.Add(-2 * time.Hour)},
+			refused:  "cannot be told", lists: 1},
+		{name: "last use not read: refused",
+			l: lastUseUnread(snap()), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
+			refused: "last used is unknown", lists: 1},
 		{name: "stored, then replaced, registered and Redis Cloud uses the stored key: deleted",
-			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
-			versions: map[string]bool{r.KeyVersionID(keyB): false, restored: true},
-			redis:    &fakeRedis{holds: keyA},
-			deleted:  []string{keyB}, lists: 1},
+			l: snap(), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
+			redis:   &fakeRedis{holds: keyA},
+			deleted: []string{keyB}, lists: 1},
 		{name: "stored, then replaced, but Redis Cloud uses it: refused",
-			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
-			versions: map[string]bool{r.KeyVersionID(keyB): false, restored: true},
-			redis:    &fakeRedis{holds: keyB},
-			refused:  "Redis Cloud cloud account uses key", lists: 1},
+			l: snap(), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
+			redis:   &fakeRedis{holds: keyB},
+			refused: "Redis Cloud cloud account uses key", lists: 1},
 		{name: "never stored: refused",
-			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
-			versions: map[string]bool{r.KeyVersionID(keyA): false, restored: true},
-			refused:  "second key", lists: 1},
+			l:        snap(),
+			versions: map[string]bool{r.KeyVersionID(keyA): false, restored: true}, created: created(used.Add(10 * time.Second)),
+			refused: "second key", lists: 1},
 		{name: "its version is the current one (stored since the snapshot): refused",
-			l:        snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB),
-			versions: map[string]bool{restored: false, r.KeyVersionID(keyB): true},
-			refused:  "second key", lists: 1},
+			l:        snap(),
+			versions: map[string]bool{restored: false, r.KeyVersionID(keyB): true}, created: created(used.Add(10 * time.Second)),
+			refused: "second key", lists: 1},
+		{name: "stack-owned, otherwise deletable: refused without reading the history",
+			l: stackOwned(snap()), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
+			refused: "CloudFormation stack RedisCloud"},
+		{name: "stack-owned and never used: refused",
+			l: stackOwned(neverUsed(snap())), versions: replacedBefore,
+			refused: "CloudFormation stack RedisCloud"},
+		{name: "stack-owned and inactive: refused",
+			l: stackOwned(inactive(snap())), versions: replacedBefore,
+			refused: "CloudFormation stack RedisCloud"},
+		{name: "another key owned by a stack does not matter",
+			l: func() *live.State {
+				l := neverUsed(snap())
+				l.StackOwned = map[string]string{r.AccessKey(r.UserName, keyA).String(): "RedisCloud"}
+				return l
+			}(),
+			versions: map[string]bool{restored: true},
+			deleted:  []string{keyB}},
 		{name: "never used: deleted without reading the history",
-			l:        neverUsed(snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB)),
+			l:        neverUsed(snap()),
+			versions: map[string]bool{restored: true},
+			deleted:  []string{keyB}},
+		{name: "inactive: deleted without reading the history",
+			l:        inactive(snap()),
 			versions: map[string]bool{restored: true},
 			deleted:  []string{keyB}},
 		{name: "one key: nothing read, nothing deleted",
@@ -205,7 +285,7 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sm, im := &fakeSecrets{versions: c.versions}, &fakeIAM{}
+			sm, im := &fakeSecrets{versions: c.versions, created: c.created}, &fakeIAM{}
 			rt := &Rotator{IAM: im, Secrets: sm}
 			if c.redis != nil {
 				rt.Redis = c.redis
@@ -222,18 +302,20 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 				t.Fatalf("error %v, want a refusal saying %q", err, c.refused)
 			case err != nil && strings.Contains(err.Error(), "\n"):
 				t.Errorf("refusal is not one line: %q", err)
+			case err != nil && (!strings.Contains(err.Error(), secret.MaskKeyID(keyB)) || strings.Contains(err.Error(), keyB)):
+				t.Errorf("refusal does not name the key masked: %q", err)
 			}
 			if !slices.Equal(im.deleted, c.deleted) || sm.lists != c.lists {
 				t.Errorf("deleted %v, history listed %d times; want %v, %d", im.deleted, sm.lists, c.deleted, c.lists)
 			}
 
 			// --dry-run decides the same, changing nothing.
-			dry := &Rotator{Secrets: &fakeSecrets{versions: c.versions}}
+			dry := &Rotator{Secrets: &fakeSecrets{versions: c.versions, created: c.created}}
 			if c.redis != nil {
 				dry.Redis = c.redis
 			}
 			steps, err := dry.DryRun(context.Background(), c.l)
-			if (err != nil) != (c.refused != "") {
+			if (err != nil) != (c.refused != "") || (err != nil && !strings.Contains(err.Error(), c.refused)) {
 				t.Fatalf("dry run: steps %q, error %v", steps, err)
 			}
 			deletes := 0

@@ -131,86 +131,152 @@ func (rt *Rotator) clearOthers(ctx context.Context, st *state) error {
 }
 
 // whyDiscarded is why a used key rciam replaced may go.
-const whyDiscarded = "used, but rciam stored its secret and later replaced it: a key an interrupted run discarded"
+const whyDiscarded = "used, but rciam stored its secret and later replaced it, and it was not used after that: a key an interrupted run discarded"
+
+// usedAfterReplaceMargin is how long after the key secret's version that
+// replaced a key's a recorded use of that key still counts as before the
+// replacement. IAM records last use late and coarsely (a use just before
+// the replacement, such as rotate's own key-works check, may be stamped a
+// little after it), hence the margin; for the same reason a recent use may
+// not be recorded yet, which is why Redis Cloud, when registered, is also
+// asked whether it holds the key.
+const usedAfterReplaceMargin = time.Minute
 
 // orphaned says why another key of the user may be deleted, or refuses:
-// an inactive key cannot sign anything; a never-used one cannot be in use;
-// a used one is rciam's own discarded key when the key secret's history
-// holds its version (rciam stores each key's secret under KeyVersionID)
-// and that version is no longer the current one — unless Redis Cloud
-// still uses it. Any other used key may be someone's, and is refused.
+// a key a CloudFormation stack owns is never touched (refused); an
+// inactive key cannot sign anything; a never-used one cannot be in use; a
+// used one is rciam's own discarded key when the key secret's history
+// holds its version (rciam stores each key's secret under KeyVersionID),
+// that version is no longer the current one, Redis Cloud (when
+// registered) does not hold it, and it was last used no later than the
+// version that replaced it was created (plus usedAfterReplaceMargin).
+// Whoever read the secret before it was replaced (a concurrent apply's
+// outputs, a pipeline that registered Redis Cloud itself) may use the key
+// since: any later use, or a date that cannot be read, is refused.
 func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h *history) (string, error) {
+	mask := secret.MaskKeyID(o.ID)
+	if stack := st.stackOwned[r.AccessKey(st.user, o.ID).String()]; stack != "" {
+		return "", fmt.Errorf("%w: %s's second key %s belongs to CloudFormation stack %s, and rotate-key does not change a stack's entities: update or delete the stack so it no longer holds the key, then rotate",
+			ErrRefused, st.user, mask, stack)
+	}
 	switch {
 	case !o.Active:
 		return "inactive", nil
 	case o.LastUsedRead && o.LastUsed == nil:
 		return "never used", nil
 	}
-	current, seen, err := h.version(ctx, r.KeyVersionID(o.ID))
+	v, seen, err := h.version(ctx, r.KeyVersionID(o.ID))
 	if err != nil {
 		return "", err
 	}
-	if !seen || current {
+	if !seen || v.current {
 		return "", fmt.Errorf("%w: %s has a second key %s (active, created %s) whose secret rciam does not hold: delete it or run 'rciam apply', then rotate",
-			ErrRefused, st.user, secret.MaskKeyID(o.ID), o.Created.UTC().Format("2006-01-02"))
+			ErrRefused, st.user, mask, o.Created.UTC().Format("2006-01-02"))
 	}
 	if rt.Redis != nil {
 		holds, err := rt.Redis.Holds(ctx, o.ID)
 		if err != nil {
-			return "", fmt.Errorf("check whether the Redis Cloud cloud account uses key %s: %w", secret.MaskKeyID(o.ID), err)
+			return "", fmt.Errorf("check whether the Redis Cloud cloud account uses key %s: %w", mask, err)
 		}
 		if holds {
 			return "", fmt.Errorf("%w: the Redis Cloud cloud account uses key %s, whose secret rciam no longer stores (it was replaced by %s's): run 'rciam register --name <its name>' to give it the stored key, then rotate",
-				ErrRefused, secret.MaskKeyID(o.ID), secret.MaskKeyID(st.current.ID))
+				ErrRefused, mask, secret.MaskKeyID(st.current.ID))
 		}
+	}
+	deleteIt := fmt.Sprintf("once nothing uses it, delete it with 'aws iam delete-access-key --user-name %s --access-key-id <its id>', then rotate", st.user)
+	replaced, known := h.replacedAt(r.KeyVersionID(o.ID))
+	switch {
+	case !known:
+		return "", fmt.Errorf("%w: the secret of key %s was stored in %s and later replaced, but when it was replaced cannot be told from the secret's version history (a creation date is missing), so it may have been used since: %s",
+			ErrRefused, mask, r.KeySecretName, deleteIt)
+	case !o.LastUsedRead || o.LastUsed == nil:
+		return "", fmt.Errorf("%w: the secret of key %s was stored in %s and later replaced (at %s), but when the key was last used is unknown, so it may be in use: %s",
+			ErrRefused, mask, r.KeySecretName, replaced.UTC().Format(time.RFC3339), deleteIt)
+	case o.LastUsed.After(replaced.Add(usedAfterReplaceMargin)):
+		return "", fmt.Errorf("%w: the secret of key %s was stored in %s and later replaced (at %s), but the key has been used since (last at %s), so something may still use it: %s",
+			ErrRefused, mask, r.KeySecretName, replaced.UTC().Format(time.RFC3339), o.LastUsed.UTC().Format(time.RFC3339), deleteIt)
 	}
 	return whyDiscarded, nil
 }
 
 // history is the key secret's version history, listed on first use.
 type history struct {
-	secrets Secrets
-	read    bool
-	current map[string]bool // version id → is AWSCURRENT
+	secrets  Secrets
+	read     bool
+	versions map[string]versionInfo // by version id
+	// truncated: the listing stopped before the last page.
+	truncated bool
 }
 
-// version reports whether the key secret has held version id, and whether
-// that version is the current one.
-func (h *history) version(ctx context.Context, id string) (current, seen bool, err error) {
+// versionInfo is one version of the key secret.
+type versionInfo struct {
+	current bool       // holds AWSCURRENT
+	created *time.Time // CreatedDate; nil when not given
+}
+
+// version reports whether the key secret has held version id (seen), and
+// what is known of it.
+func (h *history) version(ctx context.Context, id string) (v versionInfo, seen bool, err error) {
 	if !h.read {
-		if h.current, err = listVersions(ctx, h.secrets); err != nil {
-			return false, false, err
+		if h.versions, h.truncated, err = listVersions(ctx, h.secrets); err != nil {
+			return versionInfo{}, false, err
 		}
 		h.read = true
 	}
-	current, seen = h.current[id]
-	return current, seen, nil
+	v, seen = h.versions[id]
+	return v, seen, nil
+}
+
+// replacedAt is when version id was replaced: the creation date of the
+// earliest other version created no earlier than id itself (a version
+// stamped the same instant counts: its date is no later than the real
+// replacement's, so the bound only gets stricter). known is false when
+// that cannot be told: id's date, or any other version's, is missing, the
+// listing was cut short, or no version came after it (AWSCURRENT was moved
+// back to an older one). The history must have been read (version).
+func (h *history) replacedAt(id string) (at time.Time, known bool) {
+	own, ok := h.versions[id]
+	if !ok || own.created == nil || h.truncated {
+		return time.Time{}, false
+	}
+	for vid, v := range h.versions {
+		if vid == id {
+			continue
+		}
+		if v.created == nil {
+			return time.Time{}, false
+		}
+		if !v.created.Before(*own.created) && (!known || v.created.Before(at)) {
+			at, known = *v.created, true
+		}
+	}
+	return at, known
 }
 
 // listVersions lists every version the key secret has held, deprecated
 // ones included (as apply's other-run check does).
-func listVersions(ctx context.Context, sm Secrets) (map[string]bool, error) {
-	out := map[string]bool{}
+func listVersions(ctx context.Context, sm Secrets) (versions map[string]versionInfo, truncated bool, err error) {
+	out := map[string]versionInfo{}
 	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(r.KeySecretName), IncludeDeprecated: aws.Bool(true)}
 	// At most ten pages: more than a thousand versions means the secret is
 	// not just rciam's.
 	for range 10 {
 		page, err := sm.ListSecretVersionIds(ctx, in)
 		if awsclient.IsNotFound(err) {
-			return out, nil
+			return out, false, nil
 		}
 		if err != nil {
-			return nil, awsclient.Wrap("list versions of secret "+r.KeySecretName+" (secretsmanager:ListSecretVersionIds)", err)
+			return nil, false, awsclient.Wrap("list versions of secret "+r.KeySecretName+" (secretsmanager:ListSecretVersionIds)", err)
 		}
 		for _, v := range page.Versions {
-			out[aws.ToString(v.VersionId)] = slices.Contains(v.VersionStages, "AWSCURRENT")
+			out[aws.ToString(v.VersionId)] = versionInfo{current: slices.Contains(v.VersionStages, "AWSCURRENT"), created: v.CreatedDate}
 		}
 		if aws.ToString(page.NextToken) == "" { // moto answers "" for "no more"
-			return out, nil
+			return out, false, nil
 		}
 		in.NextToken = page.NextToken
 	}
-	return out, nil
+	return out, true, nil
 }
 
 func (rt *Rotator) rotate(ctx context.Context, st *state) (*Result, error) {
