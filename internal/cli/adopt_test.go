@@ -98,6 +98,10 @@ func TestAdoptTemplateAccount(t *testing.T) {
 		t.Errorf("adoption replaced the stack's key or password (key %s, want %s)", st.KeyID, keyID)
 	}
 
+	// The stack made the key: rotating it is the stack's job.
+	if res := rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 1); !strings.Contains(res.stderr, "CloudFormation stack RedisCloud owns access-key/redislabs-user/"+keyID) {
+		t.Errorf("rotate-key on a stack's key:\n%s", res.stderr)
+	}
 	expectDestroyLeavesStack(t, acct, "RedisCloud")
 }
 

@@ -148,6 +148,14 @@ func read(l *live.State) (*state, error) {
 	if k == nil || !k.Active {
 		return nil, fmt.Errorf("%w: the stored key is missing or inactive: run 'rciam apply' to replace it", ErrRefused)
 	}
+	// A stack that owns the key or its secret makes and stores the key
+	// itself: rotating outside it would leave the stack describing a
+	// deleted key (SPEC.md "Adoption and removal").
+	for _, addr := range []string{r.AccessKey(r.UserName, stored).String(), r.Addr(r.KindSecret, r.KeySecretName).String()} {
+		if stack := l.StackOwned[addr]; stack != "" {
+			return nil, fmt.Errorf("%w: CloudFormation stack %s owns %s: rotate the key through the stack (a new AWS::IAM::AccessKey Serial), not with rciam", ErrRefused, stack, addr)
+		}
+	}
 	st := &state{user: r.UserName, current: k, versionID: sec.CurrentVersionID,
 		previous: sec.Tags[r.TagPreviousKeyID], since: sec.Tags[r.TagPreviousSince], deleteAfter: sec.Tags[TagDeleteAfter],
 		stackOwned: l.StackOwned}

@@ -86,6 +86,19 @@ func TestReadBookkeeping(t *testing.T) {
 	}
 }
 
+// A key (or key secret) a CloudFormation stack owns is rotated through
+// the stack: read refuses, naming the stack, before anything changes.
+func TestReadRefusesStackOwnedKey(t *testing.T) {
+	for _, addr := range []string{r.AccessKey(r.UserName, keyA).String(), r.Addr(r.KindSecret, r.KeySecretName).String()} {
+		l := snapshot(r.KeyVersionID(keyA), map[string]string{r.TagKeyID: keyA}, keyA)
+		l.StackOwned = map[string]string{addr: "RedisCloud"}
+		_, err := read(l)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "stack RedisCloud owns "+addr) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: err = %v", addr, err)
+		}
+	}
+}
+
 // --dry-run says an interrupted store is finished, not refused.
 func TestDryRunAfterInterruptedStore(t *testing.T) {
 	l := snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyA}, keyA, keyB)
@@ -266,7 +279,7 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 		{name: "another key owned by a stack does not matter",
 			l: func() *live.State {
 				l := neverUsed(snap())
-				l.StackOwned = map[string]string{r.AccessKey(r.UserName, keyA).String(): "RedisCloud"}
+				l.StackOwned = map[string]string{r.AccessKey(r.UserName, "AKIACCCCCCCCCCCCCCCC").String(): "RedisCloud"}
 				return l
 			}(),
 			versions: map[string]bool{restored: true},
