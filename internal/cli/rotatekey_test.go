@@ -58,9 +58,22 @@ func deadAfter(op string, n int) func(*middleware.Stack) error {
 // under the new key's version id) and tagging it (TagResource: the tag
 // still names the old key) is finished by the next rotate-key: the new key
 // is proved and handed to Redis Cloud, the old one deleted, the tags name
-// the new key and apply has nothing left to do.
+// the new key and apply has nothing left to do. An apply run on that
+// state first keeps the old key (Redis Cloud's) as the previous one.
 func TestRotateKeyKilledBetweenStoreAndTag(t *testing.T) {
 	t.Parallel()
+	for _, applyFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rotate-key again", true: "apply, then rotate-key"}[applyFirst], func(t *testing.T) {
+			t.Parallel()
+			rotateKilledBetweenStoreAndTag(t, applyFirst)
+		})
+	}
+}
+
+// rotateKilledBetweenStoreAndTag makes the crash state, optionally runs
+// apply on it (which must keep the key the tag names, Redis Cloud's, as
+// the previous one and say to finish with rotate-key), then rotate-key.
+func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 	acct := testenv.NeedMoto(t, moto)
 	srv := redisServer(t, rcserver.Options{})
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
@@ -73,6 +86,19 @@ func TestRotateKeyKilledBetweenStoreAndTag(t *testing.T) {
 	tags := keySecretTags(t, acct)
 	if tags[r.TagKeyID] != before.KeyID || tags[r.TagPreviousKeyID] != "" {
 		t.Fatalf("not the crash state: tags %v", tags)
+	}
+
+	if applyFirst {
+		res := rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+		if !strings.Contains(res.stderr, "run 'rciam rotate-key' to finish the rotation") {
+			t.Errorf("apply does not say to finish the rotation:\n%s", res.stderr)
+		}
+		if w := writes(res.calls); len(w) != 1 || w[0] != "Secrets Manager.TagResource" {
+			t.Errorf("apply wrote %v, want only the key secret's tags", w)
+		}
+		if tags = keySecretTags(t, acct); tags[r.TagPreviousKeyID] != before.KeyID || tags[r.TagKeyID] == before.KeyID {
+			t.Errorf("tags after apply: %v", tags)
+		}
 	}
 
 	res := rciam(t, acct, withRedis(srv), "rotate-key", "--output", "json").mustCode(t, 0)
