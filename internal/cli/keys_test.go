@@ -206,3 +206,21 @@ func TestPasswordSetButNotStoredIsReset(t *testing.T) {
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
 	rciam(t, acct, runOpts{}, "verify").mustCode(t, 0)
 }
+
+// Ctrl-C while destroy still reads the account: exit 130, one line saying
+// nothing was changed, and nothing was.
+func TestDestroyInterruptedWhileReading(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	ctx, opt := cancelAfter("GetAccountAuthorizationDetails")
+	res := rciam(t, acct, runOpts{ctx: ctx, apiOptions: []func(*middleware.Stack) error{opt}}, "destroy", "--yes")
+	if res.code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", res.code, res.stderr)
+	}
+	res.oneLine(t, "nothing was changed", "run destroy again")
+	if w := writes(res.calls); len(w) > 0 {
+		t.Errorf("destroy wrote %v", w)
+	}
+	testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+}
