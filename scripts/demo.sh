@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs rciam's main job end to end against a moto_server it starts on
 # 127.0.0.1 (a free port) and stops afterwards: plan → apply → outputs →
-# verify-style re-plan → destroy. No traffic leaves the machine.
+# re-plan → verify → destroy. No traffic leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +26,5 @@ step bin/rciam plan
 step bin/rciam apply --yes
 step bin/rciam outputs --format hand
 step bin/rciam plan --detailed-exitcode
+step bin/rciam verify
 step bin/rciam destroy --yes
