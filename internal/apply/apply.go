@@ -62,13 +62,11 @@ type bag struct {
 	keySecret secret.Value
 	password  secret.Value
 	// pendingTag is this run's TagPasswordPending key (TagPasswordPending +
-	// token), once it put it on the password secret; stored and loginSet
-	// say which side of the console password already holds this run's
-	// password.
+	// token) while its mark is on the password secret.
 	token, pendingTag string
-	stored, loginSet  bool
-	// staleTags are the marks of stopped runs this run's password replaces.
-	staleTags []string
+	// storedVersion is the version id of this run's last write of the
+	// password secret: the login is confirmed against it.
+	storedVersion string
 	// keyCalls are the spans of this run's CreateAccessKey calls that were
 	// retried or failed: a key dated within one is this run's (madeAt).
 	keyCalls [][2]time.Time

@@ -38,28 +38,26 @@ type OtherRunError struct {
 func (e *OtherRunError) Error() string {
 	what := "access key " + secret.MaskKeyID(e.KeyID) + " appeared during this run and its secret was not stored"
 	if e.KeyID == "" {
-		what = "it began changing the console password during this run and did not finish"
+		what = "it is changing the console password and did not finish"
 	}
 	return fmt.Sprintf("another run is changing this account: %s within %s; run apply again when the other run has finished", what, e.Wait)
 }
 
-// pendingPassword returns the TagPasswordPending mark of another run that
-// appeared during this run (so that run is likely still going: changing
-// the password now would race it), "" when there is none. Marks there
-// before this run are stopped runs': the plan replaces their password.
+// pendingPassword returns a TagPasswordPending mark of another run that
+// may still be going (younger than MarkLease), "" when there is none: its
+// run will confirm the login, so this run waits for it rather than plan a
+// new password beside it. Older marks are stopped runs': the plan sets a
+// new password and removes them.
 func (c *Converger) pendingPassword(l *live.State) string {
 	if c.Start == nil || l.Secrets[r.PasswordSecretName] == nil {
 		return ""
 	}
-	var before map[string]string
-	if s := c.Start.Secrets[r.PasswordSecretName]; s != nil {
-		before = s.Tags
-	}
 	c.Exec.bag.mu.Lock()
 	ours := c.Exec.bag.pendingTag
 	c.Exec.bag.mu.Unlock()
-	for _, k := range r.PasswordPending(l.Secrets[r.PasswordSecretName].Tags) {
-		if _, old := before[k]; !old && k != ours {
+	_, young := r.StaleMarks(l.Secrets[r.PasswordSecretName].Tags, time.Now())
+	for _, k := range young {
+		if k != ours {
 			return k
 		}
 	}

@@ -104,35 +104,38 @@ func TestMadeAtCoversRetriedCalls(t *testing.T) {
 }
 
 // withMarks is an account whose password secret carries the
-// TagPasswordPending marks of the given run tokens.
-func withMarks(tokens ...string) *live.State {
+// TagPasswordPending marks of the given run tokens, each set age ago.
+func withMarks(age time.Duration, tokens ...string) *live.State {
 	l := snapshot("")
 	tags := map[string]string{r.TagManagedBy: r.ManagedByValue}
 	for _, tok := range tokens {
-		tags[r.TagPasswordPending+tok] = "2026-12-04T10:00:00Z"
+		tags[r.TagPasswordPending+tok] = time.Now().Add(-age).UTC().Format(time.RFC3339)
 	}
 	l.Secrets[r.PasswordSecretName] = &live.Secret{Name: r.PasswordSecretName, HasValue: true, Tags: tags}
 	return l
 }
 
-// A read-back waits for another run's console password change only when
-// its mark appeared during this run; a mark there before is a stopped
-// run's (the plan replaces its password), and this run's own is not waited
-// for.
+// A read-back waits for another run's console password change while its
+// mark is younger than MarkLease (that run confirms the login itself); an
+// older mark is a stopped run's (the plan replaces its password), and this
+// run's own is never waited for.
 func TestPendingPassword(t *testing.T) {
 	t.Parallel()
+	young, old := time.Second, 2*r.MarkLease
 	cases := []struct {
-		name       string
-		start, now *live.State
-		ours       string
-		want       string
+		name  string
+		start *live.State
+		now   *live.State
+		ours  string
+		want  string
 	}{
-		{"no mark", withMarks(), withMarks(), "", ""},
-		{"another run's, appeared during this run", withMarks(), withMarks("b"), "", r.TagPasswordPending + "b"},
-		{"a stopped run's, there before", withMarks("x"), withMarks("x"), "", ""},
-		{"ours", withMarks(), withMarks("a"), r.TagPasswordPending + "a", ""},
-		{"no password secret at the start", snapshot(""), withMarks("b"), "", r.TagPasswordPending + "b"},
-		{"no snapshot of the start: never waits", nil, withMarks("b"), "", ""},
+		{"no mark", withMarks(0), withMarks(0), "", ""},
+		{"another run's, young", withMarks(0), withMarks(young, "b"), "", r.TagPasswordPending + "b"},
+		{"another run's, young, there at the start too", withMarks(young, "b"), withMarks(young, "b"), "", r.TagPasswordPending + "b"},
+		{"a stopped run's, older than the lease", withMarks(old, "x"), withMarks(old, "x"), "", ""},
+		{"ours", withMarks(0), withMarks(young, "a"), r.TagPasswordPending + "a", ""},
+		{"no password secret at the start", snapshot(""), withMarks(young, "b"), "", r.TagPasswordPending + "b"},
+		{"no snapshot of the start: never waits", nil, withMarks(young, "b"), "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

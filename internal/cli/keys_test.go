@@ -183,11 +183,11 @@ func TestPasswordSetButNotStoredIsReset(t *testing.T) {
 		Password: aws.String("Another-password-set-by-a-run-that-died-1")}); err != nil {
 		t.Fatal(err)
 	}
-	if v := rciam(t, acct, runOpts{}, "verify").mustCode(t, 1); !strings.Contains(v.stdout, "a run stopped while changing the console password") {
+	if v := rciam(t, acct, runOpts{}, "verify").mustCode(t, 1); !strings.Contains(v.stdout, "or stopped while changing it") {
 		t.Errorf("verify does not say the password may differ:\n%s", v.stdout)
 	}
 	p := rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 2)
-	if !strings.Contains(p.stdout, "a run stopped between setting it and storing it") {
+	if !strings.Contains(p.stdout, "a run stopped while changing it") {
 		t.Errorf("plan does not say why the password is reset:\n%s", p.stdout)
 	}
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)

@@ -152,7 +152,7 @@ func findCloudAccount(ctx context.Context, rc *rediscloud.Client, l *live.State,
 
 // errPasswordPending: the console password rciam would send Redis Cloud
 // may not be the login's.
-var errPasswordPending = errors.New("the stored console password may not be the login's (a run stopped while changing it): run 'rciam apply' first")
+var errPasswordPending = errors.New("the stored console password may not be the login's (a run is changing it, or stopped while changing it): run 'rciam apply' first")
 
 // refuseIfPasswordPending refuses, before anything changes, a command that
 // sends the stored console password to Redis Cloud while the password

@@ -265,7 +265,7 @@ func TestRotateKeyRefusedWhilePasswordPending(t *testing.T) {
 
 		for _, args := range [][]string{{"rotate-key"}, {"rotate-key", "--dry-run"}} {
 			res := rciam(t, acct, withRedis(srv), args...).mustCode(t, 1)
-			res.oneLine(t, "the stored console password may not be the login's (a run stopped while changing it): run 'rciam apply' first")
+			res.oneLine(t, "the stored console password may not be the login's (a run is changing it, or stopped while changing it): run 'rciam apply' first")
 			if w := writes(res.calls); len(w) != 0 {
 				t.Errorf("%v changed AWS: %v", args, w)
 			}

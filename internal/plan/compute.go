@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/iampolicy"
@@ -20,6 +21,8 @@ type Options struct {
 	// RemoveUnexpected removes policies that deny or limit what Redis
 	// Cloud needs (--remove-unexpected); without it they fail the plan.
 	RemoveUnexpected bool
+	// Now dates the password marks (time.Now when zero).
+	Now time.Time
 }
 
 // MaxPolicyVersions is IAM's limit of versions per managed policy.
@@ -53,6 +56,13 @@ type computer struct {
 	o Options
 	// created maps an address string to the ID of the step creating it.
 	created map[string]string
+}
+
+func (c *computer) now() time.Time {
+	if c.o.Now.IsZero() {
+		return time.Now()
+	}
+	return c.o.Now
 }
 
 func (c *computer) stackOwner(addr r.Address) string {

@@ -190,12 +190,15 @@ func (c *computer) desiredSecret(name string) desired.Secret {
 
 // password plans the console login and its stored password so that the
 // stored password always equals the login profile's, whatever step a run
-// dies after: where a password is new, the side that is missing is written
-// last (login missing: store, then create the login; secret missing: set
-// the login, then store). A new password on an existing login whose secret
-// exists is bracketed by TagPasswordPending (apply): a run that dies
-// between setting and storing it leaves the tag, and the next plan sets a
-// new password.
+// dies after and however many runs go at once. A new password is always
+// stored first, then set on the login; apply then confirms that the
+// stored version is still the one it set (else sets the login to the one
+// stored), and a run that overwrites a stored password or changes an
+// existing login's marks the secret until then (TagPasswordPending). A
+// fresh login and secret need no mark: the run that creates the login is
+// the first writer of both, and every later writer confirms. A mark older
+// than MarkLease is a stopped run's: the plan sets a new password and
+// removes it; a younger one is left to its run.
 func (c *computer) password() {
 	userCreate := c.created[r.Addr(r.KindUser, r.UserName).String()]
 	ps := c.l.Secrets[r.PasswordSecretName]
@@ -204,13 +207,17 @@ func (c *computer) password() {
 	secAddr := r.Addr(r.KindSecret, r.PasswordSecretName)
 	ds := c.desiredSecret(r.PasswordSecretName)
 	write := Step{Op: OpWritePassword, Address: secAddr, Name: r.PasswordSecretName, Description: ds.Description, Tags: ds.Tags}
-	var pending []string
+	var stale []string
 	if ps != nil {
 		write.Exists, write.Restore = true, ps.Deleted != nil
-		pending = r.PasswordPending(ps.Tags)
-		write.Untag = pending
+		var young []string
+		stale, young = r.StaleMarks(ps.Tags, c.now())
+		for _, m := range young {
+			c.b.warn(fmt.Sprintf("%s: another run is changing the console password (%s, set %s): left to it", secAddr, m, ps.Tags[m]))
+		}
 	}
-	if lp == nil || ps == nil || !ps.HasValue || len(pending) > 0 {
+	newPassword := lp == nil || ps == nil || !ps.HasValue || len(stale) > 0
+	if newPassword {
 		c.registeredWarning("console password")
 	}
 	switch {
@@ -218,21 +225,17 @@ func (c *computer) password() {
 		c.b.change(loginAddr, Create, "console password generated and stored first")
 		c.b.change(secAddr, map[bool]Action{true: Update, false: Create}[ps != nil], "new console password")
 		id := c.b.step(write)
-		c.b.step(Step{Op: OpCreateLoginProfile, Address: loginAddr, Name: r.UserName, Deps: []string{id, userCreate}, Untag: pending})
-	case ps == nil || !ps.HasValue || len(pending) > 0:
+		c.b.step(Step{Op: OpCreateLoginProfile, Address: loginAddr, Name: r.UserName, Deps: []string{id, userCreate}, Untag: stale})
+	case newPassword:
 		why := "the stored one is missing"
 		if ps != nil && ps.HasValue {
-			why = "a run stopped between setting it and storing it"
+			why = "a run stopped while changing it"
 		}
 		c.b.change(loginAddr, Update, "new console password ("+why+")")
 		c.b.change(secAddr, map[bool]Action{true: Update, false: Create}[ps != nil], "new console password")
-		login := Step{Op: OpUpdateLoginProfile, Address: loginAddr, Name: r.UserName, Untag: pending}
-		if write.Restore {
-			// Restored first, so that the login's change can be marked.
-			login.Deps = []string{c.b.step(Step{Op: OpRestoreSecret, Address: secAddr, Name: r.PasswordSecretName})}
-		}
-		write.Deps = []string{c.b.step(login)}
-		c.b.step(write)
+		write.Mark = true // the login exists: the secret is marked from its first write
+		id := c.b.step(write)
+		c.b.step(Step{Op: OpUpdateLoginProfile, Address: loginAddr, Name: r.UserName, Deps: []string{id}, Untag: stale})
 	default:
 		c.b.change(loginAddr, NoOp)
 		c.b.change(secAddr, NoOp)

@@ -110,10 +110,13 @@ type Step struct {
 	ClearReset bool
 	// ForceDelete deletes a secret without a recovery window.
 	ForceDelete bool
-	// Untag lists, on the console password steps, the TagPasswordPending
-	// tags of runs that stopped: removed once the login and the stored
-	// password hold the same new password.
+	// Untag lists, on the login step, the TagPasswordPending marks of runs
+	// that stopped: removed once the login is confirmed to hold the stored
+	// password.
 	Untag []string
+	// Mark asks OpWritePassword to mark the password secret from its first
+	// write, CreateSecret included: the login exists.
+	Mark bool
 }
 
 // Plan is the full result of a comparison.

@@ -130,10 +130,13 @@ func TestDrift(t *testing.T) {
 		{"role out of profile", func(l *live.State) { l.Profiles["redislabs-cluster-node-role"].Roles = []string{"other"} }, []Op{OpRemoveRoleFromProfile, OpAddRoleToProfile}, Options{}},
 		{"key inactive", func(l *live.State) { l.Keys[0].Active = false }, []Op{OpDeleteAccessKey, OpCreateAccessKey, OpStoreKeySecret}, Options{}},
 		{"login profile deleted", func(l *live.State) { l.LoginProfile = nil }, []Op{OpWritePassword, OpCreateLoginProfile}, Options{}},
-		{"password secret deleted for good", func(l *live.State) { delete(l.Secrets, r.PasswordSecretName) }, []Op{OpUpdateLoginProfile, OpWritePassword}, Options{}},
+		{"password secret deleted for good", func(l *live.State) { delete(l.Secrets, r.PasswordSecretName) }, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}},
 		{"a run died between setting the console password and storing it", func(l *live.State) {
 			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = "2026-12-04T10:00:00Z"
-		}, []Op{OpUpdateLoginProfile, OpWritePassword}, Options{}},
+		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}},
+		{"another run is changing the console password", func(l *live.State) {
+			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
+		}, nil, Options{}},
 		{"key secret scheduled for deletion", func(l *live.State) {
 			now := time.Now()
 			l.Secrets[r.KeySecretName].Deleted = &now

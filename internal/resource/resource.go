@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Kind is the type of an entity; its string is the address prefix.
@@ -73,13 +74,34 @@ const (
 	// TagCloudAccountID records the Redis Cloud cloud account id.
 	TagCloudAccountID = "rciam:cloud-account-id"
 	// TagPasswordPending starts the key of a tag a run puts on the password
-	// secret (TagPasswordPending + a token of the run, value RFC 3339 time)
-	// while the stored password and the login's may differ: from before it
-	// overwrites the stored password or changes the login's until both hold
-	// the same one. A run that finds another's cannot know the login's
-	// password and sets a new one.
+	// secret (TagPasswordPending + a token of the run, value the RFC 3339
+	// time it was set) before it overwrites a stored password or changes
+	// an existing login's, and removes once it has confirmed that the login
+	// holds the stored password. A mark older than MarkLease is a stopped
+	// run's: its password may not be the login's, and the next plan sets a
+	// new one.
 	TagPasswordPending = "rciam:password-pending:"
 )
+
+// MarkLease is how long a TagPasswordPending mark counts as a live run's:
+// far longer than a run holds one (a few requests), short enough that the
+// next apply after a crash finishes the job soon.
+const MarkLease = 20 * time.Second
+
+// StaleMarks splits the TagPasswordPending marks in tags into those older
+// than MarkLease at now (or unreadable): stopped runs' — and the young
+// ones, of runs that may still be going.
+func StaleMarks(tags map[string]string, now time.Time) (stale, young []string) {
+	for _, k := range PasswordPending(tags) {
+		at, err := time.Parse(time.RFC3339, tags[k])
+		if err != nil || now.Sub(at) >= MarkLease {
+			stale = append(stale, k)
+		} else {
+			young = append(young, k)
+		}
+	}
+	return stale, young
+}
 
 // PasswordPending returns the keys of the TagPasswordPending tags in tags,
 // sorted.

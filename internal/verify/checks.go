@@ -268,7 +268,7 @@ func (v *verifier) secrets() {
 		return
 	}
 	if marks := r.PasswordPending(sec.Tags); len(marks) > 0 {
-		v.add("password-secret", addr.String(), Fail, "a run stopped while changing the console password ("+strings.Join(marks, ", ")+"): the stored password may not be the login's: "+repair)
+		v.add("password-secret", addr.String(), Fail, "a run is changing the console password, or stopped while changing it ("+strings.Join(marks, ", ")+"): the stored password may not be the login's: "+repair)
 		return
 	}
 	var body struct {

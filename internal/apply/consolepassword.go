@@ -1,0 +1,251 @@
+package apply
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/plan"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
+)
+
+// The console password lives in two places that are each last-writer-wins
+// and have no compare-and-swap: the login profile (whose password IAM never
+// shows) and the password secret. The protocol that keeps them equal
+// (plan/keys.go password):
+//
+//  1. store the password (CreateSecret, or PutSecretValue after marking
+//     the secret with this run's TagPasswordPending);
+//  2. set it on the login;
+//  3. confirm: read the secret; while its current version is not the one
+//     this run's login write was based on, another run stored a password
+//     since — set the login to that one and read again;
+//  4. remove this run's mark (and the stopped runs' marks the plan named).
+//
+// Whatever runs interleave, the last login write is followed by a
+// confirmation against the last stored version, so once every run has
+// confirmed, the login holds the stored password. A run that dies before
+// confirming leaves its mark, and the next plan sets a new password. A run
+// that creates both the secret and the login needs neither mark nor
+// confirmation: it wrote each first, and every later writer confirms.
+
+// maxConfirmations bounds step 3: more stored versions than this while
+// one run confirms means runs keep changing the password.
+const maxConfirmations = 5
+
+// password returns this run's console password, generating it once.
+func (e *Executor) password(regenerate bool) (secret.Value, error) {
+	e.bag.mu.Lock()
+	defer e.bag.mu.Unlock()
+	if e.bag.password.IsZero() || regenerate {
+		pw, err := GeneratePassword(e.PasswordPolicy)
+		if err != nil {
+			return secret.Value{}, fmt.Errorf("generate password: %w", err)
+		}
+		e.bag.password = secret.New(pw)
+	}
+	return e.bag.password, nil
+}
+
+func passwordJSON(pw secret.Value) *string {
+	b, _ := json.Marshal(map[string]string{"password": pw.Reveal()})
+	return aws.String(string(b))
+}
+
+func (e *Executor) writePassword(ctx context.Context, s plan.Step) error {
+	pw, err := e.password(false)
+	if err != nil {
+		return err
+	}
+	return e.putPassword(ctx, s, pw)
+}
+
+// putPassword stores pw (step 1) and records the version it made.
+func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value) error {
+	if !s.Exists {
+		tags := s.Tags
+		if s.Mark {
+			tags = e.withMark(s.Tags)
+		}
+		out, err := e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
+			Description: aws.String(s.Description), SecretString: passwordJSON(pw), Tags: smTags(tags)})
+		if err == nil {
+			e.stored(aws.ToString(out.VersionId), s.Mark)
+			return nil
+		}
+		if !secretExists(err) {
+			return err
+		}
+		s.Restore = true
+	}
+	if err := e.restore(ctx, s); err != nil {
+		return err
+	}
+	if err := e.markPasswordPending(ctx); err != nil {
+		return err
+	}
+	out, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)})
+	if err != nil {
+		return err
+	}
+	e.stored(aws.ToString(out.VersionId), true)
+	return nil
+}
+
+// stored records the version of this run's last password write, and that
+// the secret now carries this run's mark.
+func (e *Executor) stored(version string, marked bool) {
+	e.bag.mu.Lock()
+	defer e.bag.mu.Unlock()
+	e.bag.storedVersion = version
+	if marked {
+		e.bag.pendingTag = e.markKey()
+	}
+}
+
+// markKey is this run's TagPasswordPending key; bag.mu must be held.
+func (e *Executor) markKey() string {
+	if e.bag.token == "" {
+		e.bag.token = runToken()
+	}
+	return r.TagPasswordPending + e.bag.token
+}
+
+// withMark returns tags plus this run's mark, dated now.
+func (e *Executor) withMark(tags map[string]string) map[string]string {
+	e.bag.mu.Lock()
+	key := e.markKey()
+	e.bag.mu.Unlock()
+	out := map[string]string{key: time.Now().UTC().Format(time.RFC3339)}
+	for k, v := range tags {
+		out[k] = v
+	}
+	return out
+}
+
+// markPasswordPending puts (or re-dates) this run's mark on the password
+// secret before the stored password or the login's changes.
+func (e *Executor) markPasswordPending(ctx context.Context) error {
+	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
+		Tags: smTags(e.withMark(nil))})
+	if err != nil {
+		return fmt.Errorf("mark the password secret: %w", err)
+	}
+	e.bag.mu.Lock()
+	e.bag.pendingTag = e.markKey()
+	e.bag.mu.Unlock()
+	return nil
+}
+
+// runToken is 8 random hex digits naming this run in bookkeeping tags.
+func runToken() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// loginProfile creates or updates the console login with this run's
+// password (step 2), never requiring a reset (Redis Cloud signs in with
+// it), then confirms it (steps 3 and 4).
+func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
+	user := aws.String(s.Name)
+	if s.ClearReset {
+		return e.withConsistency(ctx, s.ID, loginBusy, func(ctx context.Context) error {
+			_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, PasswordResetRequired: aws.Bool(false)})
+			return err
+		})
+	}
+	pw, err := e.password(false)
+	if err != nil {
+		return err
+	}
+	set := func(ctx context.Context) error {
+		if s.Op == plan.OpCreateLoginProfile {
+			_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
+			if !alreadyExists(err) {
+				return err
+			}
+			// Ours from a lost response, or another run's: set ours, marked.
+			if err := e.markPasswordPending(ctx); err != nil {
+				return err
+			}
+		}
+		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: aws.Bool(false)})
+		return err
+	}
+	err = e.withConsistency(ctx, s.ID, loginBusy, set)
+	if awsclient.ErrorCode(err) == "PasswordPolicyViolation" {
+		// Once: a new password, stored first.
+		e.logf("password rejected by the account password policy; generating another")
+		if pw, err = e.password(true); err != nil {
+			return err
+		}
+		if err := e.putPassword(ctx, plan.Step{Name: r.PasswordSecretName, Exists: true}, pw); err != nil {
+			return err
+		}
+		err = e.withConsistency(ctx, s.ID, loginBusy, set)
+		if awsclient.ErrorCode(err) == "PasswordPolicyViolation" {
+			return fmt.Errorf("the account password policy rejects generated passwords (%s): check its rules", awsclient.Short(err))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return e.confirmLogin(ctx, user, s.Untag)
+}
+
+// confirmLogin is steps 3 and 4: it makes the login hold the stored
+// password, then removes this run's mark and the stopped runs' marks in
+// stale. A run that never marked wrote the secret and the login first and
+// has nothing to confirm.
+func (e *Executor) confirmLogin(ctx context.Context, user *string, stale []string) error {
+	e.bag.mu.Lock()
+	mark, basis := e.bag.pendingTag, e.bag.storedVersion
+	e.bag.mu.Unlock()
+	if mark == "" && len(stale) == 0 {
+		return nil
+	}
+	for range maxConfirmations {
+		cur, err := e.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(r.PasswordSecretName)})
+		if err != nil {
+			return fmt.Errorf("confirm the stored password: %w", err)
+		}
+		if version := aws.ToString(cur.VersionId); version != basis || basis == "" {
+			// Another run stored a password after ours: the login takes it.
+			var doc struct {
+				Password string `json:"password"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(cur.SecretString)), &doc) != nil || doc.Password == "" {
+				return errors.New(`the password secret is not of the form {"password":"…"} (another run or a person wrote it): run apply again`)
+			}
+			e.logf("another run stored a console password meanwhile: setting the login to it")
+			if _, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(doc.Password), PasswordResetRequired: aws.Bool(false)}); err != nil {
+				return err
+			}
+			basis = version
+			continue
+		}
+		keys := append([]string(nil), stale...)
+		if mark != "" {
+			keys = append(keys, mark)
+		}
+		if _, err := e.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.PasswordSecretName), TagKeys: keys}); err != nil {
+			return fmt.Errorf("unmark the password secret: %w", err)
+		}
+		e.bag.mu.Lock()
+		e.bag.pendingTag = ""
+		e.bag.mu.Unlock()
+		return nil
+	}
+	return errors.New("the stored console password kept changing while this run set the login: another run is changing it; run apply again when it has finished")
+}
