@@ -249,3 +249,24 @@ func (e *Executor) confirmLogin(ctx context.Context, user *string, stale []strin
 	}
 	return errors.New("the stored console password kept changing while this run set the login: another run is changing it; run apply again when it has finished")
 }
+
+// Abandon is for a run that stops (an error, Ctrl-C, --timeout) while its
+// mark is on the password secret: it re-dates the mark "stopped", so that
+// the next apply replaces the password at once instead of waiting out
+// MarkLease for a run that is gone. It never removes the mark: the login
+// may not hold the stored password. ctx should outlive the run's own.
+func (e *Executor) Abandon(ctx context.Context) error {
+	e.bag.mu.Lock()
+	mark := e.bag.pendingTag
+	e.bag.mu.Unlock()
+	if mark == "" {
+		return nil
+	}
+	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
+		Tags: smTags(map[string]string{mark: MarkStopped})})
+	return err
+}
+
+// MarkStopped is the value of the mark of a run that stopped before it
+// confirmed the login: not a time, so stale at once.
+const MarkStopped = "stopped"

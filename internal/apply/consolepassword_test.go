@@ -235,3 +235,30 @@ func TestConsolePasswordUnderConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// A run that stops holding its mark re-dates it "stopped": stale at once,
+// so the next plan replaces the password without waiting out the lease.
+func TestAbandonMakesTheMarkStale(t *testing.T) {
+	t.Parallel()
+	a := &pwAccount{rng: rand.New(rand.NewPCG(1, 2)), tags: map[string]string{}, login: "old", exists: true}
+	a.newVersion("old")
+	run := &pwRun{a: a, dieAfter: -1}
+	e := &Executor{IAM: run, Secrets: run}
+	if err := e.Abandon(context.Background()); err != nil || len(a.marks()) != 0 {
+		t.Fatalf("without a mark: %v, marks %v", err, a.marks())
+	}
+	write := passwordSteps("stopped run's mark", nil)[0]
+	if err := e.run(context.Background(), write); err != nil { // marks, stores; the login is not set
+		t.Fatal(err)
+	}
+	stale, young := r.StaleMarks(a.tags, time.Now())
+	if len(young) != 1 || len(stale) != 0 {
+		t.Fatalf("after the write: stale %v young %v", stale, young)
+	}
+	if err := e.Abandon(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if stale, young = r.StaleMarks(a.tags, time.Now()); len(stale) != 1 || len(young) != 0 {
+		t.Errorf("after Abandon: stale %v young %v", stale, young)
+	}
+}

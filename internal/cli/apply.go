@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/apply"
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/iostreams"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
@@ -110,6 +111,13 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 	if err == nil {
 		return l, nil
 	}
+	// Stopping with a password change unconfirmed: say so in the mark, so
+	// the next apply need not wait for this run.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	if aerr := exec.Abandon(actx); aerr != nil {
+		f.Logf("could not mark the password change as stopped: %s", awsclient.Short(aerr))
+	}
+	cancel()
 	left := ""
 	var runErr *apply.RunError
 	if errors.As(err, &runErr) && runErr.Result != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -223,4 +224,41 @@ func TestDestroyInterruptedWhileReading(t *testing.T) {
 		t.Errorf("destroy wrote %v", w)
 	}
 	testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+}
+
+// Ctrl-C between storing a new console password and setting it on the
+// login: the run leaves its mark dated "stopped", so the apply right after
+// replaces the password at once (no wait for a live run) and ends in the
+// SPEC state, mark gone.
+func TestInterruptedPasswordChangeIsFinished(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	ctx := context.Background()
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	if _, err := iam.NewFromConfig(acct.Config()).DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String("redislabs-user")}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, opt := cancelAfter("PutSecretValue")
+	res := rciam(t, acct, runOpts{ctx: cctx, apiOptions: []func(*middleware.Stack) error{opt}}, "apply", "--yes")
+	if res.code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", res.code, res.stderr)
+	}
+	d, err := secretsmanager.NewFromConfig(acct.Config()).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("/redislabsuser/password")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := false
+	for _, tg := range d.Tags {
+		marked = marked || (strings.HasPrefix(aws.ToString(tg.Key), "rciam:password-pending:") && aws.ToString(tg.Value) == "stopped")
+	}
+	if !marked {
+		t.Fatalf("no mark dated stopped on the password secret: %v", d.Tags)
+	}
+	start := time.Now()
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the next apply took %s: it waited for the stopped run", took)
+	}
+	testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
 }
