@@ -92,7 +92,8 @@ func (s *Server) Account(id int) (Account, bool) {
 	return a.Account, true
 }
 
-// Requests returns the requests received so far, in the order answered.
+// Requests returns the requests received so far, in the order received
+// (Status is 0 while one is being answered).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,11 +114,19 @@ func (s *Server) Count(method, pattern string) int {
 	return n
 }
 
-func (s *Server) record(r *http.Request, body []byte, status int) {
-	entry := Request{Method: r.Method, Path: r.URL.Path, Status: status, Body: redactBody(body)}
+// record logs a request as it arrives; the returned function sets the
+// status it was answered with.
+func (s *Server) record(r *http.Request, body []byte) (answered func(status int)) {
+	entry := Request{Method: r.Method, Path: r.URL.Path, Body: redactBody(body)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	i := len(s.st.log)
 	s.st.log = append(s.st.log, entry)
+	return func(status int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.st.log[i].Status = status
+	}
 }
 
 // secretFields are the body fields never kept in the request log.

@@ -189,7 +189,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := &recorder{ResponseWriter: w}
-	defer func() { s.record(r, body, rec.status) }()
+	// Logged on arrival, its status filled in when answered: a handler that
+	// resets the connection may return after the client has moved on.
+	done := s.record(r, body)
+	defer func() { done(rec.status) }()
 	if s.gate(rec, r) {
 		s.mux.ServeHTTP(rec, r)
 	}
