@@ -165,13 +165,7 @@ func TestRotateKey(t *testing.T) {
 	if len(writes(dry.calls)) != 0 || !strings.Contains(dry.stdout, "Redis Cloud") {
 		t.Errorf("dry run: writes %v, steps\n%s", writes(dry.calls), dry.stdout)
 	}
-	res := rciam(t, acct, withRedis(srv), "-v", "rotate-key", "--output", "json").mustCode(t, 0)
-	var out struct {
-		Old     string `json:"oldAccessKeyId"`
-		New     string `json:"accessKeyId"`
-		Updated bool   `json:"cloudAccountUpdated"`
-	}
-	_ = json.Unmarshal([]byte(res.stdout), &out)
+	out, res := rotateJSON(t, acct, withRedis(srv), "-v")
 	after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
 	if out.Old != before.KeyID || out.New != after.KeyID || out.New == out.Old || !out.Updated {
 		t.Errorf("rotate output %+v; keys %s → %s", out, before.KeyID, after.KeyID)

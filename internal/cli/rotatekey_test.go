@@ -101,15 +101,7 @@ func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 		}
 	}
 
-	res := rciam(t, acct, withRedis(srv), "rotate-key", "--output", "json").mustCode(t, 0)
-	var out struct {
-		Old     string `json:"oldAccessKeyId"`
-		New     string `json:"accessKeyId"`
-		Updated bool   `json:"cloudAccountUpdated"`
-	}
-	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
-		t.Fatalf("output %q: %v", res.stdout, err)
-	}
+	out, _ := rotateJSON(t, acct, withRedis(srv))
 	after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
 	if out.Old != before.KeyID || out.New != after.KeyID || out.New == out.Old || !out.Updated {
 		t.Errorf("rotate output %+v; keys %s → %s", out, before.KeyID, after.KeyID)
@@ -122,6 +114,25 @@ func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 		t.Errorf("bookkeeping tags after the rotation: %v", tags)
 	}
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
+}
+
+// rotateOut is rotate-key's JSON (SPEC.md).
+type rotateOut struct {
+	Old     string `json:"oldAccessKeyId"`
+	New     string `json:"accessKeyId"`
+	Updated bool   `json:"cloudAccountUpdated"`
+}
+
+// rotateJSON runs rotate-key --output json, wanting exit 0, with args
+// before the command (e.g. -v).
+func rotateJSON(t *testing.T, acct *testenv.Account, opts runOpts, args ...string) (rotateOut, result) {
+	t.Helper()
+	res := rciam(t, acct, opts, append(args, "rotate-key", "--output", "json")...).mustCode(t, 0)
+	var out rotateOut
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatalf("rotate-key output %q: %v", res.stdout, err)
+	}
+	return out, res
 }
 
 // keySecretTags reads the key secret's tags.
@@ -194,15 +205,7 @@ func TestRotateKeyRollbackKilledAfterRestore(t *testing.T) {
 				t.Errorf("--dry-run does not list deleting the discarded key %s:\n%s", secret.MaskKeyID(discarded), dry.stdout)
 			}
 
-			res := rciam(t, acct, opts, "rotate-key", "--output", "json").mustCode(t, 0)
-			var out struct {
-				Old     string `json:"oldAccessKeyId"`
-				New     string `json:"accessKeyId"`
-				Updated bool   `json:"cloudAccountUpdated"`
-			}
-			if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
-				t.Fatalf("output %q: %v", res.stdout, err)
-			}
+			out, _ := rotateJSON(t, acct, opts)
 			after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
 			if out.Old != before.KeyID || out.New != after.KeyID || out.New == discarded || out.Updated != registered {
 				t.Errorf("rotate output %+v; keys %s → %s, discarded %s", out, before.KeyID, after.KeyID, discarded)
