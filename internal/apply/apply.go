@@ -61,9 +61,12 @@ type bag struct {
 	keyID     string
 	keySecret secret.Value
 	password  secret.Value
-	// pendingTag is this run's TagPasswordPending key (TagPasswordPending +
-	// token) while its mark is on the password secret.
-	token, pendingTag string
+	// pendingTag is this run's current TagPasswordPending key while its
+	// mark is on the password secret, put at markedAt; ownMarks are every
+	// key this run has tried to put (a re-mark takes a new token).
+	pendingTag string
+	markedAt   time.Time
+	ownMarks   []string
 	// storedVersion is the version id of this run's last write of the
 	// password secret: the login is confirmed against it.
 	storedVersion string

@@ -73,14 +73,19 @@ func (e *Executor) writePassword(ctx context.Context, s plan.Step) error {
 // putPassword stores pw (step 1) and records the version it made.
 func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value) error {
 	if !s.Exists {
-		tags := s.Tags
+		tags, put := s.Tags, func() {}
 		if s.Mark {
-			tags = e.withMark(s.Tags)
+			tags, put = e.newMark(s.Tags)
 		}
-		out, err := e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
-			Description: aws.String(s.Description), SecretString: passwordJSON(pw), Tags: smTags(tags)})
+		var out *secretsmanager.CreateSecretOutput
+		err := e.fencedFrom(ctx, s.Mark, func(ctx context.Context) (err error) {
+			out, err = e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
+				Description: aws.String(s.Description), SecretString: passwordJSON(pw), Tags: smTags(tags)})
+			return err
+		})
 		if err == nil {
-			e.stored(aws.ToString(out.VersionId), s.Mark)
+			put()
+			e.stored(aws.ToString(out.VersionId))
 			return nil
 		}
 		if !secretExists(err) {
@@ -94,57 +99,99 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 	if err := e.markPasswordPending(ctx); err != nil {
 		return err
 	}
-	out, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)})
-	if err != nil {
+	var out *secretsmanager.PutSecretValueOutput
+	if err := e.fenced(ctx, func(ctx context.Context) (err error) {
+		out, err = e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)})
+		return err
+	}); err != nil {
 		return err
 	}
-	e.stored(aws.ToString(out.VersionId), true)
+	e.stored(aws.ToString(out.VersionId))
 	return nil
 }
 
-// stored records the version of this run's last password write, and that
-// the secret now carries this run's mark.
-func (e *Executor) stored(version string, marked bool) {
+// fencedFrom fences a write that itself puts this run's first mark (a
+// CreateSecret carrying it) from now; unmarked writes run as they are.
+func (e *Executor) fencedFrom(ctx context.Context, marking bool, write func(context.Context) error) error {
+	if !marking {
+		return write(ctx)
+	}
+	fctx, cancel := context.WithTimeout(ctx, r.MarkLease-markFence)
+	defer cancel()
+	err := write(fctx)
+	if err != nil && ctx.Err() == nil && fctx.Err() != nil {
+		return fmt.Errorf("a console password write took longer than its mark covers (%s): run apply again", r.MarkLease-markFence)
+	}
+	return err
+}
+
+// stored records the version of this run's last password write.
+func (e *Executor) stored(version string) {
 	e.bag.mu.Lock()
 	defer e.bag.mu.Unlock()
 	e.bag.storedVersion = version
-	if marked {
-		e.bag.pendingTag = e.markKey()
-	}
 }
 
-// markKey is this run's TagPasswordPending key; bag.mu must be held.
-func (e *Executor) markKey() string {
-	if e.bag.token == "" {
-		e.bag.token = runToken()
-	}
-	return r.TagPasswordPending + e.bag.token
-}
+// markFence is how long before its lease runs out a mark stops covering
+// writes: a request sent then may still land at AWS after the lease.
+const markFence = 5 * time.Second
 
-// withMark returns tags plus this run's mark, dated now.
-func (e *Executor) withMark(tags map[string]string) map[string]string {
+// newMark returns tags plus a new mark of this run (a new token: a run
+// that planned from an older snapshot may remove this run's older marks as
+// stale), dated now, and records it as this run's current mark once put.
+func (e *Executor) newMark(tags map[string]string) (withMark map[string]string, put func()) {
+	key, at := r.TagPasswordPending+runToken(), time.Now()
 	e.bag.mu.Lock()
-	key := e.markKey()
+	e.bag.ownMarks = append(e.bag.ownMarks, key)
 	e.bag.mu.Unlock()
-	out := map[string]string{key: time.Now().UTC().Format(time.RFC3339)}
+	withMark = map[string]string{key: at.UTC().Format(time.RFC3339)}
 	for k, v := range tags {
-		out[k] = v
+		withMark[k] = v
 	}
-	return out
+	return withMark, func() {
+		e.bag.mu.Lock()
+		defer e.bag.mu.Unlock()
+		e.bag.pendingTag, e.bag.markedAt = key, at
+	}
 }
 
-// markPasswordPending puts (or re-dates) this run's mark on the password
-// secret before the stored password or the login's changes.
+// markPasswordPending puts a new mark of this run on the password secret
+// before the stored password or the login's changes.
 func (e *Executor) markPasswordPending(ctx context.Context) error {
-	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
-		Tags: smTags(e.withMark(nil))})
-	if err != nil {
+	tags, put := e.newMark(nil)
+	if _, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName), Tags: smTags(tags)}); err != nil {
 		return fmt.Errorf("mark the password secret: %w", err)
 	}
-	e.bag.mu.Lock()
-	e.bag.pendingTag = e.markKey()
-	e.bag.mu.Unlock()
+	put()
 	return nil
+}
+
+// fenced runs a protocol write under this run's mark: the mark is renewed
+// first when it is about to look stale to other runs, and the write must
+// finish before it does — so no write of this run lands after another run
+// may have taken its mark for a stopped run's and removed it.
+func (e *Executor) fenced(ctx context.Context, write func(context.Context) error) error {
+	e.bag.mu.Lock()
+	marked, at := e.bag.pendingTag != "", e.bag.markedAt
+	e.bag.mu.Unlock()
+	if !marked {
+		return write(ctx)
+	}
+	if time.Since(at) > r.MarkLease-2*markFence {
+		if err := e.markPasswordPending(ctx); err != nil {
+			return err
+		}
+		e.bag.mu.Lock()
+		at = e.bag.markedAt
+		e.bag.mu.Unlock()
+	}
+	fctx, cancel := context.WithDeadline(ctx, at.Add(r.MarkLease-markFence))
+	defer cancel()
+	err := write(fctx)
+	if err != nil && ctx.Err() == nil && fctx.Err() != nil {
+		return fmt.Errorf("a console password write took longer than its mark covers (%s): run apply again", r.MarkLease-markFence)
+	}
+	return err
 }
 
 // runToken is 8 random hex digits naming this run in bookkeeping tags.
@@ -171,7 +218,10 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 	}
 	set := func(ctx context.Context) error {
 		if s.Op == plan.OpCreateLoginProfile {
-			_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
+			err := e.fenced(ctx, func(ctx context.Context) error {
+				_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
+				return err
+			})
 			if !alreadyExists(err) {
 				return err
 			}
@@ -180,8 +230,7 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 				return err
 			}
 		}
-		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: aws.Bool(false)})
-		return err
+		return e.setLogin(ctx, user, pw.Reveal())
 	}
 	err = e.withConsistency(ctx, s.ID, loginBusy, set)
 	if awsclient.ErrorCode(err) == "PasswordPolicyViolation" {
@@ -202,6 +251,22 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 		return err
 	}
 	return e.confirmLogin(ctx, user, s.Untag)
+}
+
+// setLogin sets the login's password, fenced by this run's mark.
+func (e *Executor) setLogin(ctx context.Context, user *string, password string) error {
+	return e.fenced(ctx, func(ctx context.Context) error {
+		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(password), PasswordResetRequired: aws.Bool(false)})
+		return err
+	})
+}
+
+// OwnMarks returns the password marks this run has put and not removed:
+// the next plan of this run treats them as stale (it redoes the change).
+func (e *Executor) OwnMarks() []string {
+	e.bag.mu.Lock()
+	defer e.bag.mu.Unlock()
+	return append([]string(nil), e.bag.ownMarks...)
 }
 
 // confirmLogin is steps 3 and 4: it makes the login hold the stored
@@ -229,21 +294,22 @@ func (e *Executor) confirmLogin(ctx context.Context, user *string, stale []strin
 				return errors.New(`the password secret is not of the form {"password":"…"} (another run or a person wrote it): run apply again`)
 			}
 			e.logf("another run stored a console password meanwhile: setting the login to it")
-			if _, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(doc.Password), PasswordResetRequired: aws.Bool(false)}); err != nil {
+			if err := e.withConsistency(ctx, "login-profile", loginBusy, func(ctx context.Context) error {
+				return e.setLogin(ctx, user, doc.Password)
+			}); err != nil {
 				return err
 			}
 			basis = version
 			continue
 		}
-		keys := append([]string(nil), stale...)
-		if mark != "" {
-			keys = append(keys, mark)
-		}
+		e.bag.mu.Lock()
+		keys := append(append([]string(nil), stale...), e.bag.ownMarks...)
+		e.bag.mu.Unlock()
 		if _, err := e.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.PasswordSecretName), TagKeys: keys}); err != nil {
 			return fmt.Errorf("unmark the password secret: %w", err)
 		}
 		e.bag.mu.Lock()
-		e.bag.pendingTag = ""
+		e.bag.pendingTag, e.bag.ownMarks = "", nil
 		e.bag.mu.Unlock()
 		return nil
 	}

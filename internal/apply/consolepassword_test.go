@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -261,4 +262,67 @@ func TestAbandonMakesTheMarkStale(t *testing.T) {
 	if stale, young = r.StaleMarks(a.tags, time.Now()); len(stale) != 1 || len(young) != 0 {
 		t.Errorf("after Abandon: stale %v young %v", stale, young)
 	}
+}
+
+// blockingLogin is a login whose UpdateLoginProfile never answers before
+// the caller gives up (a long stall between two of a run's requests).
+type blockingLogin struct{ *pwRun }
+
+func (b blockingLogin) UpdateLoginProfile(ctx context.Context, _ *iam.UpdateLoginProfileInput, _ ...func(*iam.Options)) (*iam.UpdateLoginProfileOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A run's protocol writes are fenced by its mark: a mark about to look
+// stale to other runs is renewed (under a new key) before the next write,
+// and a write that would outlast the mark is abandoned, not left to land
+// after another run may have removed the mark.
+func TestWritesAreFencedByTheMark(t *testing.T) {
+	t.Parallel()
+	newRun := func() (*Executor, *pwAccount) {
+		a := &pwAccount{rng: rand.New(rand.NewPCG(3, 4)), tags: map[string]string{}, login: "old", exists: true}
+		a.newVersion("old")
+		run := &pwRun{a: a, dieAfter: -1}
+		return &Executor{IAM: run, Secrets: run}, a
+	}
+	user := aws.String(r.UserName)
+
+	t.Run("an old mark is renewed first", func(t *testing.T) {
+		t.Parallel()
+		e, a := newRun()
+		if err := e.markPasswordPending(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		first := e.bag.pendingTag
+		e.bag.markedAt = time.Now().Add(-(r.MarkLease - markFence)) // about to look stale
+		if err := e.setLogin(context.Background(), user, "pw"); err != nil {
+			t.Fatal(err)
+		}
+		if e.bag.pendingTag == first || len(e.OwnMarks()) != 2 || len(a.marks()) != 2 {
+			t.Errorf("mark not renewed under a new key: current %s, own %v, on the secret %v", e.bag.pendingTag, e.OwnMarks(), a.marks())
+		}
+		if a.login != "pw" {
+			t.Errorf("login = %q", a.login)
+		}
+	})
+	t.Run("a write that would outlast the mark is abandoned", func(t *testing.T) {
+		t.Parallel()
+		e, a := newRun()
+		if err := e.markPasswordPending(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.bag.markedAt = time.Now().Add(-(r.MarkLease - 2*markFence - time.Second)) // ~1 s of cover left
+		e.IAM = blockingLogin{e.IAM.(*pwRun)}
+		start := time.Now()
+		err := e.setLogin(context.Background(), user, "pw")
+		if err == nil || !strings.Contains(err.Error(), "longer than its mark covers") {
+			t.Errorf("err = %v", err)
+		}
+		if took := time.Since(start); took > markFence+3*time.Second {
+			t.Errorf("the write was given %s", took)
+		}
+		if a.login != "old" {
+			t.Errorf("login = %q", a.login)
+		}
+	})
 }

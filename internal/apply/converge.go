@@ -68,7 +68,12 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 			}
 			return nil, err
 		}
-		next, err := plan.Compute(c.Desired, l, c.Options)
+		// This run's own password marks are not another run's to wait
+		// for: a mark it still holds means its change was not confirmed,
+		// and the next pass makes it again.
+		opts := c.Options
+		opts.OwnMarks = c.Exec.OwnMarks()
+		next, err := plan.Compute(c.Desired, l, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -52,12 +52,10 @@ func (c *Converger) pendingPassword(l *live.State) string {
 	if c.Start == nil || l.Secrets[r.PasswordSecretName] == nil {
 		return ""
 	}
-	c.Exec.bag.mu.Lock()
-	ours := c.Exec.bag.pendingTag
-	c.Exec.bag.mu.Unlock()
+	ours := c.Exec.OwnMarks()
 	_, young := r.StaleMarks(l.Secrets[r.PasswordSecretName].Tags, time.Now())
 	for _, k := range young {
-		if k != ours {
+		if !slices.Contains(ours, k) {
 			return k
 		}
 	}

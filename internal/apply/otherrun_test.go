@@ -141,7 +141,9 @@ func TestPendingPassword(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := &Converger{Exec: &Executor{}, Start: tc.start}
-			c.Exec.bag.pendingTag = tc.ours
+			if tc.ours != "" {
+				c.Exec.bag.ownMarks = []string{tc.ours}
+			}
 			if got := c.pendingPassword(tc.now); got != tc.want {
 				t.Errorf("pendingPassword = %q, want %q", got, tc.want)
 			}

@@ -23,6 +23,9 @@ type Options struct {
 	RemoveUnexpected bool
 	// Now dates the password marks (time.Now when zero).
 	Now time.Time
+	// OwnMarks are the password marks of the run computing the plan: never
+	// another run's to leave alone, always its own change to redo.
+	OwnMarks []string
 }
 
 // MaxPolicyVersions is IAM's limit of versions per managed policy.

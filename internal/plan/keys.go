@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,6 +214,10 @@ func (c *computer) password() {
 		var young []string
 		stale, young = r.StaleMarks(ps.Tags, c.now())
 		for _, m := range young {
+			if slices.Contains(c.o.OwnMarks, m) {
+				stale = append(stale, m) // this run's, unconfirmed: redone
+				continue
+			}
 			c.b.warn(fmt.Sprintf("%s: another run is changing the console password (%s, set %s): left to it", secAddr, m, ps.Tags[m]))
 		}
 	}

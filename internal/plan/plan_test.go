@@ -137,6 +137,9 @@ func TestDrift(t *testing.T) {
 		{"another run is changing the console password", func(l *live.State) {
 			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
 		}, nil, Options{}},
+		{"this run's own change was not confirmed", func(l *live.State) {
+			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
+		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{OwnMarks: []string{r.TagPasswordPending + "0a1b2c3d"}}},
 		{"key secret scheduled for deletion", func(l *live.State) {
 			now := time.Now()
 			l.Secrets[r.KeySecretName].Deleted = &now
