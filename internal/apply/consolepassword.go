@@ -318,8 +318,8 @@ func (e *Executor) confirmLogin(ctx context.Context, user *string, stale []strin
 
 // Abandon is for a run that stops (an error, Ctrl-C, --timeout) while its
 // mark is on the password secret: it re-dates the mark "stopped", so that
-// the next apply replaces the password at once instead of waiting out
-// MarkLease for a run that is gone. It never removes the mark: the login
+// the next apply replaces the password after StoppedGrace instead of
+// waiting out MarkLease for a run that is gone. It never removes the mark: the login
 // may not hold the stored password. ctx should outlive the run's own.
 func (e *Executor) Abandon(ctx context.Context) error {
 	e.bag.mu.Lock()
@@ -329,10 +329,6 @@ func (e *Executor) Abandon(ctx context.Context) error {
 		return nil
 	}
 	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
-		Tags: smTags(map[string]string{mark: MarkStopped})})
+		Tags: smTags(map[string]string{mark: r.MarkStopped + " " + time.Now().UTC().Format(time.RFC3339)})})
 	return err
 }
-
-// MarkStopped is the value of the mark of a run that stopped before it
-// confirmed the login: not a time, so stale at once.
-const MarkStopped = "stopped"

@@ -237,8 +237,9 @@ func TestConsolePasswordUnderConcurrency(t *testing.T) {
 	}
 }
 
-// A run that stops holding its mark re-dates it "stopped": stale at once,
-// so the next plan replaces the password without waiting out the lease.
+// A run that stops holding its mark re-dates it "stopped": stale after
+// StoppedGrace, so the next plan replaces the password without waiting out
+// the lease.
 func TestAbandonMakesTheMarkStale(t *testing.T) {
 	t.Parallel()
 	a := &pwAccount{rng: rand.New(rand.NewPCG(1, 2)), tags: map[string]string{}, login: "old", exists: true}
@@ -259,8 +260,11 @@ func TestAbandonMakesTheMarkStale(t *testing.T) {
 	if err := e.Abandon(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if stale, young = r.StaleMarks(a.tags, time.Now()); len(stale) != 1 || len(young) != 0 {
-		t.Errorf("after Abandon: stale %v young %v", stale, young)
+	if stale, young = r.StaleMarks(a.tags, time.Now()); len(stale) != 0 || len(young) != 1 {
+		t.Errorf("just after Abandon: stale %v young %v", stale, young)
+	}
+	if stale, young = r.StaleMarks(a.tags, time.Now().Add(r.StoppedGrace+time.Second)); len(stale) != 1 || len(young) != 0 {
+		t.Errorf("StoppedGrace after Abandon: stale %v young %v", stale, young)
 	}
 }
 

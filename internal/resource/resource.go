@@ -88,13 +88,26 @@ const (
 // next apply after a crash finishes the job soon.
 const MarkLease = 20 * time.Second
 
+// MarkStopped starts the value of the mark of a run that stopped before it
+// confirmed the login ("stopped <RFC 3339 time>"): stale after
+// StoppedGrace, the time a request the run sent before it stopped may
+// still take to land.
+const MarkStopped = "stopped"
+
+// StoppedGrace is how long a stopped run's mark still counts as live.
+const StoppedGrace = 5 * time.Second
+
 // StaleMarks splits the TagPasswordPending marks in tags into those older
 // than MarkLease at now (or unreadable): stopped runs' — and the young
 // ones, of runs that may still be going.
 func StaleMarks(tags map[string]string, now time.Time) (stale, young []string) {
 	for _, k := range PasswordPending(tags) {
-		at, err := time.Parse(time.RFC3339, tags[k])
-		if err != nil || now.Sub(at) >= MarkLease {
+		v, lease := tags[k], MarkLease
+		if rest, ok := strings.CutPrefix(v, MarkStopped+" "); ok {
+			v, lease = rest, StoppedGrace
+		}
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil || now.Sub(at) >= lease {
 			stale = append(stale, k)
 		} else {
 			young = append(young, k)
