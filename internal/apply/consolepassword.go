@@ -38,6 +38,12 @@ import (
 // confirming leaves its mark, and the next plan sets a new password. A run
 // that creates both the secret and the login needs neither mark nor
 // confirmation: it wrote each first, and every later writer confirms.
+//
+// Another run takes a mark older than MarkLease for a stopped run's and
+// removes it once it has replaced the password. So a marked run never
+// writes outside its mark's cover (fenced): it renews the mark under a new
+// key before it could look stale, and abandons a write that would still be
+// going markFence before the lease ends.
 
 // maxConfirmations bounds step 3: more stored versions than this while
 // one run confirms means runs keep changing the password.
