@@ -49,6 +49,9 @@ type Executor struct {
 	ConsistencyBudget time.Duration
 	// Logf, when set, receives progress lines (-v); never a secret.
 	Logf func(format string, args ...any)
+	// ClockOffset is AWS's clock minus this machine's (live.State): the
+	// password marks are dated in AWS's time.
+	ClockOffset time.Duration
 
 	bag bag
 }

@@ -150,7 +150,7 @@ func (e *Executor) newMark(tags map[string]string) (withMark map[string]string, 
 	e.bag.mu.Lock()
 	e.bag.ownMarks = append(e.bag.ownMarks, key)
 	e.bag.mu.Unlock()
-	withMark = map[string]string{key: at.UTC().Format(time.RFC3339)}
+	withMark = map[string]string{key: at.Add(e.ClockOffset).UTC().Format(time.RFC3339)}
 	for k, v := range tags {
 		withMark[k] = v
 	}
@@ -335,6 +335,6 @@ func (e *Executor) Abandon(ctx context.Context) error {
 		return nil
 	}
 	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName),
-		Tags: smTags(map[string]string{mark: r.MarkStopped + " " + time.Now().UTC().Format(time.RFC3339)})})
+		Tags: smTags(map[string]string{mark: r.MarkStopped + " " + time.Now().Add(e.ClockOffset).UTC().Format(time.RFC3339)})})
 	return err
 }

@@ -73,6 +73,7 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 		// and the next pass makes it again.
 		opts := c.Options
 		opts.OwnMarks = c.Exec.OwnMarks()
+		opts.Now = time.Now().Add(c.Exec.ClockOffset)
 		next, err := plan.Compute(c.Desired, l, opts)
 		if err != nil {
 			return nil, err

@@ -53,7 +53,7 @@ func (c *Converger) pendingPassword(l *live.State) string {
 		return ""
 	}
 	ours := c.Exec.OwnMarks()
-	_, young := r.StaleMarks(l.Secrets[r.PasswordSecretName].Tags, time.Now())
+	_, young := r.StaleMarks(l.Secrets[r.PasswordSecretName].Tags, time.Now().Add(c.Exec.ClockOffset))
 	for _, k := range young {
 		if !slices.Contains(ours, k) {
 			return k

@@ -95,7 +95,8 @@ func (o *applyOptions) run(ctx context.Context) error {
 func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.Style) (*live.State, error) {
 	f := o.f
 	exec := &apply.Executor{IAM: pr.env.iam, Secrets: pr.env.sm, Region: pr.live.Region,
-		PasswordPolicy: pr.live.PasswordPolicy, Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
+		PasswordPolicy: pr.live.PasswordPolicy, Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf,
+		ClockOffset: pr.live.ClockOffset}
 	conv := &apply.Converger{
 		Read:    pr.env.rereader(pr.live).Read,
 		Exec:    exec,

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -133,9 +135,13 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 }
 
 func (rd *Reader) caller(ctx context.Context, s *State) error {
+	start := time.Now()
 	out, err := rd.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return awsclient.Wrap("read caller identity (sts:GetCallerIdentity)", err)
+	}
+	if server, ok := awsmiddleware.GetServerTime(out.ResultMetadata); ok {
+		s.ClockOffset = clockOffset(server, start, time.Now())
 	}
 	s.AccountID, s.CallerARN = aws.ToString(out.Account), aws.ToString(out.Arn)
 	s.Partition = "aws"
@@ -401,4 +407,14 @@ func Decode(doc string) []byte {
 // String describes the state in one line (for -v).
 func (s *State) String() string {
 	return fmt.Sprintf("account %s: %d roles, %d users, %d local policies, %d keys", s.AccountID, len(s.Roles), len(s.Users), len(s.Policies), len(s.Keys))
+}
+
+// clockOffset is server minus the middle of [sent, received], 0 within
+// ClockSlack.
+func clockOffset(server, sent, received time.Time) time.Duration {
+	d := server.Sub(sent.Add(received.Sub(sent) / 2))
+	if d > -ClockSlack && d < ClockSlack {
+		return 0
+	}
+	return d.Round(time.Second)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -76,5 +77,26 @@ func TestReadFollowsEveryPage(t *testing.T) {
 	}
 	if s.AccountID != "123456789012" || s.Partition != "aws" || s.User("redislabs-user") != nil {
 		t.Errorf("state = %s", s)
+	}
+}
+
+// AWS's clock minus ours, from an answer's Date: whole seconds, and 0
+// within ClockSlack (the header's resolution plus the round trip).
+func TestClockOffset(t *testing.T) {
+	t.Parallel()
+	sent := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	received := sent.Add(200 * time.Millisecond)
+	for _, tc := range []struct {
+		server time.Time
+		want   time.Duration
+	}{
+		{sent, 0},
+		{sent.Add(-time.Second), 0},
+		{sent.Add(30 * time.Second), 30 * time.Second},
+		{sent.Add(-90 * time.Second), -90 * time.Second},
+	} {
+		if got := clockOffset(tc.server, sent, received); got != tc.want {
+			t.Errorf("server %s: offset %s, want %s", tc.server.Sub(sent), got, tc.want)
+		}
 	}
 }

@@ -11,6 +11,9 @@ import (
 	r "github.com/rciam/rciam/internal/resource"
 )
 
+// ClockSlack is the clock difference State.ClockOffset ignores.
+const ClockSlack = 2 * time.Second
+
 // State is a snapshot of the account. Maps are keyed by lower-case name
 // (IAM names are unique case-insensitively); a missing key means the entity
 // does not exist.
@@ -18,7 +21,12 @@ type State struct {
 	AccountID string
 	CallerARN string
 	Partition string
-	Region    string
+	// ClockOffset is AWS's clock minus this machine's, from the Date of the
+	// caller identity answer; 0 when unknown or within ClockSlack (the
+	// Date header has whole seconds). Password marks are dated and judged
+	// in AWS's time, so runs on machines with skewed clocks agree.
+	ClockOffset time.Duration
+	Region      string
 
 	Policies map[string]*Policy
 	Roles    map[string]*Role

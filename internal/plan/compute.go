@@ -21,7 +21,8 @@ type Options struct {
 	// RemoveUnexpected removes policies that deny or limit what Redis
 	// Cloud needs (--remove-unexpected); without it they fail the plan.
 	RemoveUnexpected bool
-	// Now dates the password marks (time.Now when zero).
+	// Now is AWS's time, against which password marks are dated (time.Now
+	// plus the snapshot's ClockOffset when zero).
 	Now time.Time
 	// OwnMarks are the password marks of the run computing the plan: never
 	// another run's to leave alone, always its own change to redo.
@@ -63,7 +64,7 @@ type computer struct {
 
 func (c *computer) now() time.Time {
 	if c.o.Now.IsZero() {
-		return time.Now()
+		return time.Now().Add(c.l.ClockOffset) // marks are in AWS's time
 	}
 	return c.o.Now
 }

@@ -137,6 +137,10 @@ func TestDrift(t *testing.T) {
 		{"another run is changing the console password", func(l *live.State) {
 			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
 		}, nil, Options{}},
+		{"another run's mark, on a machine whose clock is AWS's, a minute behind ours", func(l *live.State) {
+			l.ClockOffset = -time.Minute
+			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		}, nil, Options{}},
 		{"this run's own change was not confirmed", func(l *live.State) {
 			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
 		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{OwnMarks: []string{r.TagPasswordPending + "0a1b2c3d"}}},
