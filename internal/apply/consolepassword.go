@@ -84,11 +84,17 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 			tags, put = e.newMark(s.Tags)
 		}
 		var out *secretsmanager.CreateSecretOutput
-		err := e.fencedFrom(ctx, s.Mark, func(ctx context.Context) (err error) {
+		create := func(ctx context.Context) (err error) {
 			out, err = e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
 				Description: aws.String(s.Description), SecretString: passwordJSON(pw), Tags: smTags(tags)})
 			return err
-		})
+		}
+		var err error
+		if s.Mark { // the call puts the mark: it covers the call from now
+			err = underMark(ctx, time.Now(), create)
+		} else {
+			err = create(ctx)
+		}
 		if err == nil {
 			put()
 			e.stored(aws.ToString(out.VersionId))
@@ -102,11 +108,8 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 	if err := e.restore(ctx, s); err != nil {
 		return err
 	}
-	if err := e.markPasswordPending(ctx); err != nil {
-		return err
-	}
 	var out *secretsmanager.PutSecretValueOutput
-	if err := e.fenced(ctx, func(ctx context.Context) (err error) {
+	if err := e.fenced(ctx, true, func(ctx context.Context) (err error) {
 		out, err = e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name), SecretString: passwordJSON(pw)})
 		return err
 	}); err != nil {
@@ -114,21 +117,6 @@ func (e *Executor) putPassword(ctx context.Context, s plan.Step, pw secret.Value
 	}
 	e.stored(aws.ToString(out.VersionId))
 	return nil
-}
-
-// fencedFrom fences a write that itself puts this run's first mark (a
-// CreateSecret carrying it) from now; unmarked writes run as they are.
-func (e *Executor) fencedFrom(ctx context.Context, marking bool, write func(context.Context) error) error {
-	if !marking {
-		return write(ctx)
-	}
-	fctx, cancel := context.WithTimeout(ctx, r.MarkLease-markFence)
-	defer cancel()
-	err := write(fctx)
-	if err != nil && ctx.Err() == nil && fctx.Err() != nil {
-		return fmt.Errorf("a console password write took longer than its mark covers (%s): run apply again", r.MarkLease-markFence)
-	}
-	return err
 }
 
 // stored records the version of this run's last password write.
@@ -161,9 +149,18 @@ func (e *Executor) newMark(tags map[string]string) (withMark map[string]string, 
 	}
 }
 
-// markPasswordPending puts a new mark of this run on the password secret
-// before the stored password or the login's changes.
+// markPasswordPending makes sure this run's mark is on the password
+// secret and will still look live to other runs through the next write: it
+// puts a new one (under a new key: a run that planned from an older
+// snapshot may list this run's older marks as stale) unless the current
+// one is that fresh.
 func (e *Executor) markPasswordPending(ctx context.Context) error {
+	e.bag.mu.Lock()
+	fresh := e.bag.pendingTag != "" && time.Since(e.bag.markedAt) <= r.MarkLease-2*markFence
+	e.bag.mu.Unlock()
+	if fresh {
+		return nil
+	}
 	tags, put := e.newMark(nil)
 	if _, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.PasswordSecretName), Tags: smTags(tags)}); err != nil {
 		return fmt.Errorf("mark the password secret: %w", err)
@@ -172,25 +169,29 @@ func (e *Executor) markPasswordPending(ctx context.Context) error {
 	return nil
 }
 
-// fenced runs a protocol write under this run's mark: the mark is renewed
-// first when it is about to look stale to other runs, and the write must
-// finish before it does — so no write of this run lands after another run
-// may have taken its mark for a stopped run's and removed it.
-func (e *Executor) fenced(ctx context.Context, write func(context.Context) error) error {
+// fenced runs a protocol write under this run's mark — put first when mark
+// is set; otherwise only when the run holds one — so that no write of this
+// run lands after another run may have taken the mark for a stopped run's
+// and removed it. An unmarked run's write runs as it is.
+func (e *Executor) fenced(ctx context.Context, mark bool, write func(context.Context) error) error {
 	e.bag.mu.Lock()
-	marked, at := e.bag.pendingTag != "", e.bag.markedAt
+	holds := e.bag.pendingTag != ""
 	e.bag.mu.Unlock()
-	if !marked {
+	if !mark && !holds {
 		return write(ctx)
 	}
-	if time.Since(at) > r.MarkLease-2*markFence {
-		if err := e.markPasswordPending(ctx); err != nil {
-			return err
-		}
-		e.bag.mu.Lock()
-		at = e.bag.markedAt
-		e.bag.mu.Unlock()
+	if err := e.markPasswordPending(ctx); err != nil {
+		return err
 	}
+	e.bag.mu.Lock()
+	at := e.bag.markedAt
+	e.bag.mu.Unlock()
+	return underMark(ctx, at, write)
+}
+
+// underMark runs write so that it ends markFence before a mark put at at
+// stops covering it; a write cut short by that says so.
+func underMark(ctx context.Context, at time.Time, write func(context.Context) error) error {
 	fctx, cancel := context.WithDeadline(ctx, at.Add(r.MarkLease-markFence))
 	defer cancel()
 	err := write(fctx)
@@ -224,18 +225,16 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 	}
 	set := func(ctx context.Context) error {
 		if s.Op == plan.OpCreateLoginProfile {
-			err := e.fenced(ctx, func(ctx context.Context) error {
+			err := e.fenced(ctx, false, func(ctx context.Context) error {
 				_, err := e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String(pw.Reveal()), PasswordResetRequired: false})
 				return err
 			})
 			if !alreadyExists(err) {
 				return err
 			}
-			// Ours from a lost response, or another run's: set ours, marked.
-			if err := e.markPasswordPending(ctx); err != nil {
-				return err
-			}
 		}
+		// An update, or a login that exists (ours from a lost response, or
+		// another run's): set ours, marked.
 		return e.setLogin(ctx, user, pw.Reveal())
 	}
 	err = e.withConsistency(ctx, s.ID, loginBusy, set)
@@ -259,9 +258,10 @@ func (e *Executor) loginProfile(ctx context.Context, s plan.Step) error {
 	return e.confirmLogin(ctx, user, s.Untag)
 }
 
-// setLogin sets the login's password, fenced by this run's mark.
+// setLogin sets the login's password under this run's mark (put first
+// when the run holds none).
 func (e *Executor) setLogin(ctx context.Context, user *string, password string) error {
-	return e.fenced(ctx, func(ctx context.Context) error {
+	return e.fenced(ctx, true, func(ctx context.Context) error {
 		_, err := e.IAM.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: user, Password: aws.String(password), PasswordResetRequired: aws.Bool(false)})
 		return err
 	})
