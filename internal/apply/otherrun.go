@@ -7,10 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
@@ -76,7 +72,7 @@ func (c *Converger) pendingKey(ctx context.Context, l *live.State, created map[s
 		return "", nil
 	}
 	stored, _ := l.StoredKey()
-	var history map[string]bool // version id → is AWSCURRENT
+	var history map[string]live.SecretVersion
 	for _, k := range l.Keys {
 		if !k.Active || k.ID == stored || created[k.ID] || c.Exec.madeAt(k.Created) {
 			continue
@@ -87,7 +83,8 @@ func (c *Converger) pendingKey(ctx context.Context, l *live.State, created map[s
 				return "", err
 			}
 		}
-		current, seen := history[r.KeyVersionID(k.ID)]
+		v, seen := history[r.KeyVersionID(k.ID)]
+		current := v.Current
 		switch {
 		case seen && current:
 			return k.ID, nil // stored since l was read
@@ -103,38 +100,16 @@ func (c *Converger) pendingKey(ctx context.Context, l *live.State, created map[s
 
 // SecretHistory is the part of the Secrets Manager API that lists the
 // versions a secret has held.
-type SecretHistory interface {
-	ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
-}
+type SecretHistory = live.VersionLister
 
-// versions returns every version the key secret has held, each with
-// whether it is the current one; none without a History client or a
-// secret.
-func (c *Converger) versions(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
+// versions returns every version the key secret has held; none without a
+// History client or a secret.
+func (c *Converger) versions(ctx context.Context) (map[string]live.SecretVersion, error) {
 	if c.History == nil {
-		return out, nil
+		return map[string]live.SecretVersion{}, nil
 	}
-	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(r.KeySecretName), IncludeDeprecated: aws.Bool(true)}
-	// At most ten pages: more than a thousand versions means the secret is
-	// not just rciam's.
-	for range 10 {
-		page, err := c.History.ListSecretVersionIds(ctx, in)
-		if awsclient.IsNotFound(err) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, awsclient.Wrap("list versions of secret "+r.KeySecretName+" (secretsmanager:ListSecretVersionIds)", err)
-		}
-		for _, v := range page.Versions {
-			out[aws.ToString(v.VersionId)] = slices.Contains(v.VersionStages, "AWSCURRENT")
-		}
-		if aws.ToString(page.NextToken) == "" { // moto answers "" for "no more"
-			return out, nil
-		}
-		in.NextToken = page.NextToken
-	}
-	return out, nil
+	v, _, err := live.SecretVersions(ctx, c.History, r.KeySecretName)
+	return v, err
 }
 
 // waitForOtherRun re-reads the account until no other run's key or

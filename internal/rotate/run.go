@@ -3,7 +3,6 @@ package rotate
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -169,7 +168,7 @@ func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h 
 	if err != nil {
 		return "", err
 	}
-	if !seen || v.current {
+	if !seen || v.Current {
 		return "", fmt.Errorf("%w: %s has a second key %s (active, created %s) whose secret rciam does not hold: delete it or run 'rciam apply', then rotate",
 			ErrRefused, st.user, mask, o.Created.UTC().Format("2006-01-02"))
 	}
@@ -203,23 +202,17 @@ func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h 
 type history struct {
 	secrets  Secrets
 	read     bool
-	versions map[string]versionInfo // by version id
+	versions map[string]live.SecretVersion // by version id
 	// truncated: the listing stopped before the last page.
 	truncated bool
 }
 
-// versionInfo is one version of the key secret.
-type versionInfo struct {
-	current bool       // holds AWSCURRENT
-	created *time.Time // CreatedDate; nil when not given
-}
-
 // version reports whether the key secret has held version id (seen), and
 // what is known of it.
-func (h *history) version(ctx context.Context, id string) (v versionInfo, seen bool, err error) {
+func (h *history) version(ctx context.Context, id string) (v live.SecretVersion, seen bool, err error) {
 	if !h.read {
-		if h.versions, h.truncated, err = listVersions(ctx, h.secrets); err != nil {
-			return versionInfo{}, false, err
+		if h.versions, h.truncated, err = live.SecretVersions(ctx, h.secrets, r.KeySecretName); err != nil {
+			return live.SecretVersion{}, false, err
 		}
 		h.read = true
 	}
@@ -236,47 +229,21 @@ func (h *history) version(ctx context.Context, id string) (v versionInfo, seen b
 // back to an older one). The history must have been read (version).
 func (h *history) replacedAt(id string) (at time.Time, known bool) {
 	own, ok := h.versions[id]
-	if !ok || own.created == nil || h.truncated {
+	if !ok || own.Created == nil || h.truncated {
 		return time.Time{}, false
 	}
 	for vid, v := range h.versions {
 		if vid == id {
 			continue
 		}
-		if v.created == nil {
+		if v.Created == nil {
 			return time.Time{}, false
 		}
-		if !v.created.Before(*own.created) && (!known || v.created.Before(at)) {
-			at, known = *v.created, true
+		if !v.Created.Before(*own.Created) && (!known || v.Created.Before(at)) {
+			at, known = *v.Created, true
 		}
 	}
 	return at, known
-}
-
-// listVersions lists every version the key secret has held, deprecated
-// ones included (as apply's other-run check does).
-func listVersions(ctx context.Context, sm Secrets) (versions map[string]versionInfo, truncated bool, err error) {
-	out := map[string]versionInfo{}
-	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(r.KeySecretName), IncludeDeprecated: aws.Bool(true)}
-	// At most ten pages: more than a thousand versions means the secret is
-	// not just rciam's.
-	for range 10 {
-		page, err := sm.ListSecretVersionIds(ctx, in)
-		if awsclient.IsNotFound(err) {
-			return out, false, nil
-		}
-		if err != nil {
-			return nil, false, awsclient.Wrap("list versions of secret "+r.KeySecretName+" (secretsmanager:ListSecretVersionIds)", err)
-		}
-		for _, v := range page.Versions {
-			out[aws.ToString(v.VersionId)] = versionInfo{current: slices.Contains(v.VersionStages, "AWSCURRENT"), created: v.CreatedDate}
-		}
-		if aws.ToString(page.NextToken) == "" { // moto answers "" for "no more"
-			return out, false, nil
-		}
-		in.NextToken = page.NextToken
-	}
-	return out, true, nil
 }
 
 func (rt *Rotator) rotate(ctx context.Context, st *state) (*Result, error) {
