@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	r "github.com/rciam/rciam/internal/resource"
 )
 
 // fakeIAM pages GetAccountAuthorizationDetails one role per page.
@@ -97,6 +99,34 @@ func TestClockOffset(t *testing.T) {
 	} {
 		if got := clockOffset(tc.server, sent, received); got != tc.want {
 			t.Errorf("server %s: offset %s, want %s", tc.server.Sub(sent), got, tc.want)
+		}
+	}
+}
+
+// A run that died between storing a new key's secret and recording it:
+// the version id names the new key, the tag the key it replaced.
+func TestInterruptedStore(t *testing.T) {
+	t.Parallel()
+	state := func(version string, tags map[string]string, keys ...string) *State {
+		s := &State{Secrets: map[string]*Secret{r.KeySecretName: {Name: r.KeySecretName, HasValue: true, CurrentVersionID: version, Tags: tags}}}
+		for _, k := range keys {
+			s.Keys = append(s.Keys, AccessKey{ID: k, Active: true})
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		s    *State
+		want string
+	}{
+		{"converged", state(r.KeyVersionID("AKIAOLD"), map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIAOLD"), ""},
+		{"died before tagging", state(r.KeyVersionID("AKIANEW"), map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), "AKIAOLD"},
+		{"tagged key gone", state(r.KeyVersionID("AKIANEW"), map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIANEW"), ""},
+		{"previous recorded", state(r.KeyVersionID("AKIANEW"), map[string]string{r.TagKeyID: "AKIAOLD", r.TagPreviousKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), ""},
+		{"stored by tag only", state("other", map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), ""},
+	} {
+		if got := tc.s.InterruptedStore(); got != tc.want {
+			t.Errorf("%s: InterruptedStore = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

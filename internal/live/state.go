@@ -210,3 +210,19 @@ func (s *State) StoredKey() (id, how string) {
 	}
 	return "", ""
 }
+
+// InterruptedStore returns the key a run was replacing when it died
+// between storing the new key's secret and recording it: the secret's
+// version id names the stored key, no previous key is recorded, and the
+// key-id tag still names another key that exists. "" otherwise.
+func (s *State) InterruptedStore() string {
+	stored, how := s.StoredKey()
+	sec := s.Secrets[r.KeySecretName]
+	if how != ByVersion || sec.Tags[r.TagPreviousKeyID] != "" {
+		return ""
+	}
+	if tagged := sec.Tags[r.TagKeyID]; tagged != "" && tagged != stored && s.Key(tagged) != nil {
+		return tagged
+	}
+	return ""
+}

@@ -46,7 +46,7 @@ func (c *computer) keys() error {
 	userAddr := r.Addr(r.KindUser, r.UserName).String()
 	sec := c.l.Secrets[r.KeySecretName]
 	stored, how := c.l.StoredKey()
-	previous, interrupted := c.previousKey(sec, stored, how)
+	previous, interrupted := c.previousKey(sec)
 	keep := ""
 	if k := c.l.Key(stored); k != nil && k.Active {
 		keep = stored
@@ -148,20 +148,18 @@ func (c *computer) registeredWarning(what string) {
 
 // previousKey returns the key a rotation keeps beside the stored one: the
 // one the secret's tag records as previous, or — when rotate-key died
-// between storing the new key's secret (its version id names the new key)
-// and tagging it — the active key the key-id tag still names
-// (interrupted).
-func (c *computer) previousKey(sec *live.Secret, stored, how string) (id string, interrupted bool) {
+// between storing the new key's secret and recording it — the active key
+// the key-id tag still names (interrupted; an inactive one nobody can use,
+// and it goes).
+func (c *computer) previousKey(sec *live.Secret) (id string, interrupted bool) {
 	if sec == nil {
 		return "", false
 	}
 	if p := sec.Tags[r.TagPreviousKeyID]; p != "" {
 		return p, false
 	}
-	if tagged := sec.Tags[r.TagKeyID]; how == live.ByVersion && tagged != "" && tagged != stored {
-		if k := c.l.Key(tagged); k != nil && k.Active { // inactive: nobody can use it, it goes
-			return tagged, true
-		}
+	if tagged := c.l.InterruptedStore(); tagged != "" && c.l.Key(tagged).Active {
+		return tagged, true
 	}
 	return "", false
 }

@@ -143,7 +143,7 @@ func read(l *live.State) (*state, error) {
 	if !sec.Live() {
 		return nil, fmt.Errorf("%w: secret %s is missing: run 'rciam apply' first", ErrRefused, r.KeySecretName)
 	}
-	stored, how := l.StoredKey()
+	stored, _ := l.StoredKey()
 	k := l.Key(stored)
 	if k == nil || !k.Active {
 		return nil, fmt.Errorf("%w: the stored key is missing or inactive: run 'rciam apply' to replace it", ErrRefused)
@@ -159,7 +159,7 @@ func read(l *live.State) (*state, error) {
 	st := &state{user: r.UserName, current: k, versionID: sec.CurrentVersionID,
 		previous: sec.Tags[r.TagPreviousKeyID], since: sec.Tags[r.TagPreviousSince], deleteAfter: sec.Tags[TagDeleteAfter],
 		stackOwned: l.StackOwned}
-	st.interpretBookkeeping(l, sec.Tags, how)
+	st.interpretBookkeeping(l, sec.Tags)
 	for _, o := range l.Keys {
 		if o.ID != stored {
 			st.others = append(st.others, o)
@@ -182,9 +182,9 @@ var bookkeepingTags = []string{r.TagPreviousKeyID, r.TagPreviousSince, TagDelete
 //     and untagging) or is the stored key itself (a rollback died before
 //     untagging): its rotation is over, and a leftover previous-since
 //     would make this rotation's switch look done before it happened.
-func (st *state) interpretBookkeeping(l *live.State, tags map[string]string, how string) {
+func (st *state) interpretBookkeeping(l *live.State, tags map[string]string) {
 	stored := st.current.ID
-	if tagged := tags[r.TagKeyID]; how == live.ByVersion && st.previous == "" && tagged != stored && l.Key(tagged) != nil {
+	if tagged := l.InterruptedStore(); tagged != "" {
 		st.previous, st.retag = tagged, true
 	} else if st.previous == "" || st.previous == stored || l.Key(st.previous) == nil {
 		st.previous = ""
