@@ -54,6 +54,8 @@ func (c *computer) keys() error {
 
 	var deletes, inUse []live.AccessKey
 	for _, k := range c.l.Keys {
+		addr := r.AccessKey(r.UserName, k.ID)
+		owner := c.stackOwner(addr)
 		switch {
 		case k.ID == keep:
 		case k.ID == previous:
@@ -61,9 +63,8 @@ func (c *computer) keys() error {
 			// switched): rotate-key deletes it.
 		case k.Active && !(k.LastUsedRead && k.LastUsed == nil):
 			inUse = append(inUse, k)
-		case c.stackOwner(r.AccessKey(r.UserName, k.ID)) != "":
-			c.b.warn(fmt.Sprintf("%s: inactive or never used, but stack %s owns it: left in place; update the stack",
-				r.AccessKey(r.UserName, k.ID), c.stackOwner(r.AccessKey(r.UserName, k.ID))))
+		case owner != "":
+			c.b.warn(fmt.Sprintf("%s: inactive or never used, but stack %s owns it: left in place; update the stack", addr, owner))
 		default:
 			// Inactive: it cannot sign anything, nobody can be using it.
 			// Never used: its secret was never stored.

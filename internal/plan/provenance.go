@@ -19,12 +19,7 @@ func (c *computer) provenance(want *desired.Policy, live *iampolicy.Policy) []st
 	if live == nil {
 		return nil
 	}
-	var out []string
-	if name := KnownMatch(c.d, want.Name, live); name != "" {
-		out = append(out, "live document matches "+name)
-	} else {
-		out = append(out, "live document matches no known version (edited by hand?)")
-	}
+	out := []string{"live document " + MatchNote(c.d, want.Name, live)}
 	ch := CompareActions(live, want.Parsed)
 	for _, l := range []struct {
 		what string
@@ -39,6 +34,15 @@ func (c *computer) provenance(want *desired.Policy, live *iampolicy.Policy) []st
 		}
 	}
 	return out
+}
+
+// MatchNote says which known version a live document of the managed
+// policy called name matches: "matches NAME", or that none does.
+func MatchNote(d *desired.Set, name string, live *iampolicy.Policy) string {
+	if known := KnownMatch(d, name, live); known != "" {
+		return "matches " + known
+	}
+	return "matches no known version (edited by hand?)"
 }
 
 // KnownMatch returns the name of the first known version (bundled, then

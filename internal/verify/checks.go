@@ -52,12 +52,8 @@ func (v *verifier) policies() {
 		case err != nil:
 			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s cannot be read (%v): %s", lp.DefaultVersionID, err, repair))
 		case !iampolicy.Equal(live, p.Parsed):
-			known := "it matches no known version (edited by hand?)"
-			if name := plan.KnownMatch(v.d, p.Name, live); name != "" {
-				known = "it matches " + name
-			}
-			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s differs from %s (sha256 %s); %s: %s: %s",
-				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, known, strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair))
+			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s differs from %s (sha256 %s); it %s: %s: %s",
+				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, plan.MatchNote(v.d, p.Name, live), strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair))
 		default:
 			v.add("policy-document", addr.String(), Pass, fmt.Sprintf("default version %s matches %s (sha256 %s)", lp.DefaultVersionID, v.d.Source.Source, p.SHA256))
 		}
