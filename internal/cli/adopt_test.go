@@ -134,12 +134,11 @@ func expectDestroyLeavesStack(t *testing.T, acct *testenv.Account, stack string)
 func TestApplyWithoutCloudFormation(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
-	p := faults.Start(t, acct.Endpoint, faults.Options{Latency: slowLatency})
-	p.SetRule(func(r faults.Request) faults.Fault {
+	p := slow(t, acct, func(r faults.Request) faults.Fault {
 		if r.Service == "cloudformation" {
 			return faults.Fault{Kind: faults.HTMLNotImplemented}
 		}
-		return faults.Fault{Kind: faults.Latency} // as slow does, for the rounds
+		return faults.Fault{}
 	})
 	res := rciam(t, p.Via(acct), runOpts{}, "apply", "--yes", "-v", "--policy-version=docs-v1").mustCode(t, 0)
 	roundsWithin(t, "apply", res.calls, 6)

@@ -109,7 +109,7 @@ func expectNothingLeft(t *testing.T, acct *testenv.Account) {
 func TestApplyRoundsOnEmptyAccount(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
-	res := rciam(t, slow(t, acct, nil), runOpts{}, "apply", "--yes").mustCode(t, 0)
+	res := rciam(t, slow(t, acct, nil).Via(acct), runOpts{}, "apply", "--yes").mustCode(t, 0)
 	roundsWithin(t, "apply", res.calls, 6)
 	firstEnd, sawGAAD := res.calls[0].End, false
 	for _, c := range res.calls {
@@ -131,9 +131,9 @@ func TestApplyRoundsOnEmptyAccount(t *testing.T) {
 // counts are the dependent rounds of the code.
 const slowLatency = 150 * time.Millisecond
 
-// slow routes acct through a proxy that delays every request by
-// slowLatency; rule, when set, decides other faults first.
-func slow(t *testing.T, acct *testenv.Account, rule faults.Rule) *testenv.Account {
+// slow starts a proxy in front of acct's endpoint that delays every
+// request by slowLatency; rule, when set, decides other faults first.
+func slow(t *testing.T, acct *testenv.Account, rule faults.Rule) *faults.Proxy {
 	t.Helper()
 	p := faults.Start(t, acct.Endpoint, faults.Options{Latency: slowLatency})
 	p.SetRule(func(r faults.Request) faults.Fault {
@@ -144,7 +144,7 @@ func slow(t *testing.T, acct *testenv.Account, rule faults.Rule) *testenv.Accoun
 		}
 		return faults.Fault{Kind: faults.Latency}
 	})
-	return p.Via(acct)
+	return p
 }
 
 // roundsWithin fails when calls took more than max dependent rounds,

@@ -57,7 +57,7 @@ func TestVerifyCleanAccount(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
-	out, res := verifyJSON(t, slow(t, acct, nil), 0)
+	out, res := verifyJSON(t, slow(t, acct, nil).Via(acct), 0)
 	if !out.OK || len(out.Checks) < 25 {
 		t.Errorf("ok=%v with %d checks", out.OK, len(out.Checks))
 	}
