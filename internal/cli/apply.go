@@ -69,10 +69,7 @@ func (o *applyOptions) run(ctx context.Context) error {
 	defer cancel()
 	pr, err := f.prepare(ctx, &o.layout, &o.policy, o.planOptions())
 	if err != nil {
-		if ctx.Err() != nil {
-			return stopped(ctx, "apply", "nothing was changed")
-		}
-		return err
+		return stoppedOr(ctx, "apply", err, "nothing was changed")
 	}
 	style := view.Style{Color: f.IO.ColorEnabled()}
 	view.PlanHeader(f.IO.ErrOut, pr.live.AccountID, pr.want)
@@ -136,6 +133,14 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 // left to do ("" for "what was done is kept").
 func stopped(ctx context.Context, command, left string) error {
 	return &stopError{command: command, timeout: errors.Is(ctx.Err(), context.DeadlineExceeded), left: left}
+}
+
+// stoppedOr is err, or the stop line when Ctrl-C or --timeout caused it.
+func stoppedOr(ctx context.Context, command string, err error, left string) error {
+	if ctx.Err() != nil {
+		return stopped(ctx, command, left)
+	}
+	return err
 }
 
 // stopError is a command stopped by Ctrl-C or --timeout before it finished.

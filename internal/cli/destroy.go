@@ -59,7 +59,7 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	defer cancel()
 	ss, err := f.openSession(ctx, &o.layout)
 	if err != nil {
-		return o.stoppedOr(ctx, err, "nothing was changed")
+		return stoppedOr(ctx, "destroy", err, "nothing was changed")
 	}
 	env, d, l := ss.env, ss.want, ss.live
 	cloudID := recordedCloudAccount(l)
@@ -80,7 +80,7 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	var blockers *live.UserBlockers
 	if l.User(r.UserName) != nil {
 		if blockers, err = live.ReadUserBlockers(ctx, env.iam); err != nil {
-			return o.stoppedOr(ctx, err, "nothing was changed")
+			return stoppedOr(ctx, "destroy", err, "nothing was changed")
 		}
 	}
 	p, err := plan.Destroy(d, l, plan.DestroyOptions{Force: o.force, ForceDeleteSecrets: o.forceDeleteSecrets, Blockers: blockers})
@@ -103,7 +103,7 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	}
 	if rc != nil {
 		if err := rc.Delete(ctx, cloudID); err != nil && !errors.Is(err, rediscloud.ErrNotFound) {
-			return o.stoppedOr(ctx, err, "nothing was removed from AWS (the cloud account may be deleted: Redis Cloud finishes a deletion it accepted)")
+			return stoppedOr(ctx, "destroy", err, "nothing was removed from AWS (the cloud account may be deleted: Redis Cloud finishes a deletion it accepted)")
 		}
 		fmt.Fprintf(f.IO.ErrOut, "  ✓ deleted Redis Cloud cloud account %d\n", cloudID)
 	}
@@ -123,12 +123,4 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	}
 	fmt.Fprintln(f.IO.ErrOut, "\nDestroy complete.")
 	return nil
-}
-
-// stoppedOr is err, or the stop line when Ctrl-C or --timeout caused it.
-func (o *destroyOptions) stoppedOr(ctx context.Context, err error, left string) error {
-	if ctx.Err() != nil {
-		return stopped(ctx, "destroy", left)
-	}
-	return err
 }
