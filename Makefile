@@ -24,8 +24,15 @@ demo:
 bench:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench EvaluateSeedUserMix -benchtime 2s -cpu 1 ./...
 
+# FUZZTIME=10s make fuzz for a short run.
+FUZZTIME ?= 2m
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 2m ./internal/iampolicy/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/iampolicy/
+
+# gofmt, vet, tidy modules, staticcheck (pinned in tools/go.mod) and the
+# repository standing alone: scripts/lint.sh.
+lint:
+	GO=$(GO) ./scripts/lint.sh
 
 clean:
 	rm -rf bin

@@ -85,19 +85,9 @@ func (r *Recorder) LastError() (Call, bool) {
 	return *r.lastErr, true
 }
 
-// Reset forgets the recorded calls.
-func (r *Recorder) Reset() {
-	r.mu.Lock()
-	r.calls, r.lastErr = nil, nil
-	r.mu.Unlock()
-}
-
-// Rounds returns the number of dependent rounds among the recorded calls:
-// the longest chain of calls each of which started after the previous one
-// ended. Calls in flight together count once, however many there are.
-func (r *Recorder) Rounds() int { return Rounds(r.Calls()) }
-
-// Rounds computes the dependent depth of calls (see Recorder.Rounds).
+// Rounds returns the number of dependent rounds among calls: the longest
+// chain of calls each of which started after the previous one ended. Calls
+// in flight together count once, however many there are.
 func Rounds(calls []Call) int {
 	sorted := append([]Call(nil), calls...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })

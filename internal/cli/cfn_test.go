@@ -53,21 +53,6 @@ func deployStack(t *testing.T, acct *testenv.Account, name, body string) map[str
 	}
 }
 
-// stackResources lists a stack's resources as logical id → physical id.
-func stackResources(t *testing.T, acct *testenv.Account, name string) map[string]string {
-	t.Helper()
-	out, err := cloudformation.NewFromConfig(acct.Config()).ListStackResources(context.Background(),
-		&cloudformation.ListStackResourcesInput{StackName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, r := range out.StackResourceSummaries {
-		m[aws.ToString(r.LogicalResourceId)] = aws.ToString(r.PhysicalResourceId)
-	}
-	return m
-}
-
 // filler makes, with the SDK, the properties moto skips; each call names
 // the template property it stands in for.
 type filler struct {

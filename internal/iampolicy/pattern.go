@@ -145,11 +145,6 @@ func classify(toks []tok) (fastKind, string, string) {
 	return fastGeneral, "", ""
 }
 
-// literal reports whether p is plain text (no wildcard, no variable).
-func (p *pattern) literal() (string, bool) {
-	return p.lit, p.fast == fastExact
-}
-
 // match reports whether s matches p. With fold, letters compare without
 // regard to case. Unresolvable variables match nothing.
 func (p *pattern) match(s string, fold bool, r resolver) bool {
