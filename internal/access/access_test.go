@@ -89,7 +89,7 @@ func TestDenialsNameTheirPolicy(t *testing.T) {
 func TestReferencePolicyNeedsCarryTheTag(t *testing.T) {
 	t.Parallel()
 	d := fixture.Want(t, desired.LayoutCloud)
-	raw := fixture.Reference(t, "RedislabsIAMUserRestrictedPolicy.json")
+	raw := fixture.Published(t, "RedislabsIAMUserRestrictedPolicy.json")
 	p, err := iampolicy.Parse(raw)
 	if err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func representatives(pattern string) []string {
 
 // contextFor fills the condition keys an Allow statement tests with values
 // that satisfy it, plus the keys Redis Cloud's requests carry
-// (FIELD-NOTES 33): the RedisLabsIdentifier request tag and KMS grants for
+// (docs/behaviour.md, "What Redis Cloud's requests carry"): the RedisLabsIdentifier request tag and KMS grants for
 // AWS resources.
 func contextFor(st iampolicy.Statement, user string) map[string][]string {
 	ctx := map[string][]string{

@@ -29,11 +29,11 @@ type NopHook struct{}
 func (NopHook) StepStart(plan.Step)       {}
 func (NopHook) StepDone(plan.Step, error) {}
 
-// DefaultMaxInFlight caps concurrent AWS calls (FIELD-NOTES 16: ≤ 8).
+// DefaultMaxInFlight caps concurrent AWS calls (docs/behaviour.md, "Retries and throttling": at most 8).
 const DefaultMaxInFlight = 8
 
 // DefaultConsistencyBudget bounds each wait for IAM's eventual consistency,
-// as Terraform does (FIELD-NOTES 14, 40).
+// as Terraform does (docs/behaviour.md, "IAM eventual consistency").
 const DefaultConsistencyBudget = 2 * time.Minute
 
 // Executor runs plans against one account.

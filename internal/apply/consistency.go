@@ -17,7 +17,7 @@ type retryable func(error) bool
 func notYetVisible(err error) bool { return awsclient.ErrorCode(err) == "NoSuchEntity" }
 
 // principalNotYetValid: a new principal is briefly an invalid one in trust
-// policies (FIELD-NOTES 14).
+// policies (docs/behaviour.md, "IAM eventual consistency").
 func principalNotYetValid(err error) bool {
 	return awsclient.ErrorCode(err) == "MalformedPolicyDocument" && strings.Contains(strings.ToLower(awsclient.Short(err)), "invalid principal")
 }
@@ -63,6 +63,6 @@ func (e *Executor) withConsistency(ctx context.Context, what string, retry retry
 }
 
 // alreadyDone reports the answers of a retried call whose first attempt took
-// effect (the response was lost), per operation kind (FIELD-NOTES 14).
+// effect (the response was lost), per operation kind (docs/behaviour.md, "Lost responses").
 func alreadyExists(err error) bool { return awsclient.ErrorCode(err) == "EntityAlreadyExists" }
 func alreadyGone(err error) bool   { return awsclient.ErrorCode(err) == "NoSuchEntity" }

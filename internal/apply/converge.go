@@ -17,7 +17,7 @@ const MaxPasses = 3
 // Converger reads the account back after running a plan and runs what is
 // left — what a lost response, a concurrent change or a failed step left
 // undone — until the account reads back as planned. So apply finishes only
-// when what it wrote reads back as written (FIELD-NOTES 34).
+// when what it wrote reads back as written (docs/behaviour.md, "IAM eventual consistency").
 //
 // Two applies running at once converge too (docs/reliability.md): every
 // write is idempotent or re-planned from a fresh read, except deleting an

@@ -27,7 +27,7 @@ func (e *Executor) updatePolicy(ctx context.Context, s plan.Step) error {
 		}
 	}
 	// Created as non-default, then made default: no window in which the
-	// policy has no usable default (FIELD-NOTES 17).
+	// policy has no usable default (docs/behaviour.md, "Policy versions").
 	out, err := e.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: doc(s), SetAsDefault: false})
 	if err != nil {
 		return err
@@ -120,7 +120,7 @@ func (e *Executor) storeKeySecret(ctx context.Context, s plan.Step) error {
 
 // secretExists: CreateSecret met an existing secret (AWS answers
 // InvalidRequestException for one scheduled for deletion, moto
-// ResourceExistsException: MOTO-NOTES.md).
+// ResourceExistsException: docs/emulator.md).
 func secretExists(err error) bool {
 	switch awsclient.ErrorCode(err) {
 	case "ResourceExistsException", "InvalidRequestException":

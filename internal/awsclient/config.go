@@ -36,7 +36,7 @@ type Options struct {
 }
 
 // DefaultMaxAttempts is used when AWS_MAX_ATTEMPTS and the profile's
-// max_attempts are unset (FIELD-NOTES 16).
+// max_attempts are unset (docs/behaviour.md, "Retries and throttling").
 const DefaultMaxAttempts = 5
 
 // ErrNoRegion is returned when no region is configured anywhere.
@@ -114,7 +114,7 @@ func (notRetried) IsErrorRetryable(err error) aws.Ternary {
 }
 
 // dialAttempts and dialBackoff bound how long a refused connection is
-// retried: well within the 10 s SPEC.md allows before reporting it.
+// retried: well within the 10 s docs/behaviour.md allows before reporting it.
 const (
 	dialAttempts = 3
 	dialBackoff  = 300 * time.Millisecond

@@ -45,7 +45,7 @@ func IsAccessDenied(err error) bool {
 
 // IsUnavailable reports an operation the endpoint does not implement: an
 // HTTP 500 whose body is an HTML page rather than an AWS error document
-// (MOTO-NOTES.md). Callers turn the check that needed it into a warning.
+// (docs/emulator.md, "Operations it lacks"). Callers turn the check that needed it into a warning.
 func IsUnavailable(err error) bool {
 	var re *awshttp.ResponseError
 	if !errors.As(err, &re) || re.HTTPStatusCode() != 500 || re.Response == nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -16,47 +15,41 @@ import (
 	"github.com/rciam/rciam/internal/testenv/faults"
 )
 
-// officialTemplate is the official RedisCloud.yaml, read from beside the
-// repository, with the three edits moto needs to deploy it:
-//   - AWS::Include is done here, as CloudFormation would do it: each
-//     Fn::Transform becomes the PolicyDocument it includes (the published
-//     snippet; here the bundled docs-v1 document rciam plans against);
-//   - the node role's unquoted `Version: 2012-10-17` is quoted (moto
-//     refuses the YAML date AWS accepts);
-//   - an output repeats the key secret's SecretString expression, because
-//     moto skips AWS::SecretsManager::Secret and the test must store the
-//     value the template would have stored.
-func officialTemplate(t *testing.T) string {
+// templateAccount is testdata/template-made-account.yaml, a template that
+// makes an account the way the official Redis Cloud template does (its
+// header says what is reproduced), with the bundled docs-v1 documents rciam
+// plans against in place of the documents the official template includes
+// from S3.
+func templateAccount(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile("../../../shared/reference/RedisCloud.yaml")
+	raw, err := os.ReadFile("../../testdata/template-made-account.yaml")
 	if err != nil {
-		t.Skipf("official template not found beside the repository: %v", err)
+		t.Fatal(err)
 	}
-	include := regexp.MustCompile(`( +)Fn::Transform:\n.*\n.*\n.*Location *: *"s3://[^"]+/(\w+)Snippet\.json"\n`)
-	n := 0
-	body := include.ReplaceAllStringFunc(string(raw), func(m string) string {
-		sub := include.FindStringSubmatch(m)
+	body := string(raw)
+	for placeholder, file := range map[string]string{
+		"__INSTANCE_POLICY_DOCUMENT__": "RedisLabsInstanceRolePolicy.json",
+		"__USER_POLICY_DOCUMENT__":     "RedislabsIAMUserRestrictedPolicy.json",
+	} {
 		var doc bytes.Buffer
-		if err := json.Indent(&doc, testenv.BundledDoc(t, sub[2]+".json"), sub[1]+"  ", "  "); err != nil {
+		if err := json.Indent(&doc, testenv.BundledDoc(t, file), "        ", "  "); err != nil {
 			t.Fatal(err)
 		}
-		n++
-		return sub[1] + "PolicyDocument: " + doc.String() + "\n"
-	})
-	if n != 2 || strings.Count(body, "Version: 2012-10-17") != 1 {
-		t.Fatalf("the official template changed: %d AWS::Include, %d unquoted Version", n, strings.Count(body, "Version: 2012-10-17"))
+		if !strings.Contains(body, placeholder) {
+			t.Fatalf("the fixture lacks %s", placeholder)
+		}
+		body = strings.Replace(body, placeholder, doc.String(), 1)
 	}
-	body = strings.Replace(body, "Version: 2012-10-17", `Version: "2012-10-17"`, 1)
-	return strings.TrimRight(body, " \n") + "\n  testKeySecret:\n    Value: !Sub ${RedisLabsUserAccessKey.SecretAccessKey}\n"
+	return body
 }
 
-// SPEC.md "Adoption and removal": an account made by the official template
+// docs/entities.md, "Adoption": an account made by the official template
 // plans no change other than tags, none at all with --no-adopt-tags, is
 // adopted by apply, and destroy leaves what the stack owns unless --force.
 func TestAdoptTemplateAccount(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
-	out := deployStack(t, acct, "RedisCloud", officialTemplate(t))
+	out := deployStack(t, acct, "RedisCloud", templateAccount(t))
 	keyID := out["accessKeyId"]
 
 	// What moto skips of the template, made as the template says (names,
@@ -130,7 +123,7 @@ func expectDestroyLeavesStack(t *testing.T, acct *testenv.Account, stack string)
 
 // An endpoint without CloudFormation (an emulator's HTML 500) does not
 // break apply: no stacks, said under -v, and the rounds stay within
-// SPEC.md's budget.
+// docs/behaviour.md's budget.
 func TestApplyWithoutCloudFormation(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)

@@ -16,7 +16,7 @@ import (
 )
 
 // Bad input: one clear line on stderr, a non-zero exit, within seconds, and
-// no change to the account (SPEC.md "Behaviour users rely on").
+// no change to the account (docs/behaviour.md, "Bad input changes nothing").
 func TestBadInputChangesNothing(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)

@@ -20,7 +20,7 @@ import (
 )
 
 // Helpers for tests that deploy a CloudFormation template on moto and
-// then make, with the SDK, what moto skips (MOTO-NOTES.md "CloudFormation").
+// then make, with the SDK, what moto skips (docs/emulator.md, "CloudFormation").
 
 // deployStack creates a stack from body and waits for CREATE_COMPLETE;
 // it returns the stack's outputs.

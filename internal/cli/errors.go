@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Exit codes shared by every command (SPEC.md). Commands with their own
+// Exit codes shared by every command (docs/commands.md). Commands with their own
 // meaning for a code (plan's 2, verify's 3, simulate's 3) say so through
 // ExitError.
 const (

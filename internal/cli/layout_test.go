@@ -49,7 +49,7 @@ func TestLayoutRVAndSwitching(t *testing.T) {
 
 // Updating a managed policy that has five versions deletes the oldest
 // non-default one first (never the default), and plan names it
-// (FIELD-NOTES 17).
+// (docs/behaviour.md, "Policy versions").
 func TestPolicyUpdateWithFiveVersions(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)

@@ -29,8 +29,8 @@ func newOutputsCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "outputs",
 		Short: "Print the values Redis Cloud asks for",
-		Long: `Prints the outputs of SPEC.md's table (the official CloudFormation template's
-outputs). Secrets are shown as the ARN of the secret that holds them unless
+		Long: `Prints the six values Redis Cloud asks for, named as the official
+CloudFormation template's outputs are. Secrets are shown as the ARN of the secret that holds them unless
 --show-secrets is given. --format hand prints what you type into the Redis Cloud
 console; --format api prints the exact JSON body 'rciam register' sends.`,
 		Args: cobra.NoArgs,

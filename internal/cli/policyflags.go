@@ -11,7 +11,7 @@ import (
 )
 
 // policyFlags binds the policy selection flags of plan, apply, verify and
-// render (SPEC.md "Policy selection").
+// render (docs/policy-sources.md).
 type policyFlags struct {
 	version, source, instanceFile, userFile string
 	// cmd is the command the flags are bound to: its context bounds a

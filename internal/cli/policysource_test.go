@@ -16,7 +16,7 @@ import (
 )
 
 // placeholderUserDoc is docs-v1's user policy with PassRole limited to the
-// account through the placeholder of seed 001.
+// account through the ACCOUNT-ID-WITHOUT-HYPHENS placeholder.
 func placeholderUserDoc(t *testing.T) []byte {
 	doc := testenv.BundledDoc(t, "RedislabsIAMUserRestrictedPolicy.json")
 	out := bytes.Replace(doc, []byte(`"arn:aws:iam::*:role/redislabs-cluster-node-role"`),

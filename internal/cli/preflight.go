@@ -13,7 +13,7 @@ import (
 )
 
 // preflightActions are the actions apply may need beyond plain creates
-// (FIELD-NOTES 35).
+// (docs/commands.md, plan).
 var preflightActions = []string{
 	"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
 	"iam:TagUser", "iam:CreateAccessKey", "iam:CreateLoginProfile",

@@ -17,7 +17,7 @@ import (
 )
 
 // The "done when", end to end: apply on an empty account makes
-// exactly SPEC.md's entities; a second apply changes nothing and keeps the
+// exactly docs/entities.md's entities; a second apply changes nothing and keeps the
 // key; plan exits 0; outputs carry six keys and no secret; destroy leaves
 // nothing; a new apply works (restoring the secrets).
 func TestProvisionLifecycle(t *testing.T) {
@@ -102,7 +102,7 @@ func expectNothingLeft(t *testing.T, acct *testenv.Account) {
 	}
 }
 
-// SPEC.md "Fast": on an empty account apply needs at most 6 dependent
+// docs/behaviour.md, "Fast": on an empty account apply needs at most 6 dependent
 // rounds, the first read included, and the first read needs no account id.
 // Every request is slowed (slow), so that calls started together overlap
 // however the goroutines are scheduled on a loaded machine.

@@ -102,7 +102,7 @@ func (o *registerOptions) run(ctx context.Context) error {
 	return nil
 }
 
-// converge finds the cloud account (FIELD-NOTES 6) and creates or updates
+// converge finds the cloud account (docs/behaviour.md, "Finding the cloud account") and creates or updates
 // it as needed, then waits until it is active.
 func (o *registerOptions) converge(ctx context.Context, rc *rediscloud.Client, l *live.State, out *outputs.Outputs) (*rediscloud.Account, error) {
 	f := o.f

@@ -62,7 +62,7 @@ func tags(t *testing.T, raw json.RawMessage, refs map[string]string) map[string]
 // The rendered CloudFormation template deploys on moto; with what moto
 // skips made by hand, plan proposes only the tags CloudFormation cannot
 // set (managed policies, instance profile), and after apply the account
-// is SPEC.md's. Destroy then leaves what the stack owns.
+// is docs/entities.md's. Destroy then leaves what the stack owns.
 func TestRenderedCloudFormationDeploys(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
@@ -125,7 +125,7 @@ func TestRenderedCloudFormationDeploys(t *testing.T) {
 	expectDestroyLeavesStack(t, acct, "rciam")
 }
 
-// SPEC.md: render needs no credentials, region or network and makes no AWS
+// docs/render.md: render needs no credentials, region or network and makes no AWS
 // call; its output is the golden files of internal/render.
 func TestRenderIsOffline(t *testing.T) {
 	for _, kv := range os.Environ() {

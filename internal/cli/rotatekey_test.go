@@ -116,7 +116,7 @@ func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
 }
 
-// rotateOut is rotate-key's JSON (SPEC.md).
+// rotateOut is rotate-key's JSON (docs/commands.md).
 type rotateOut struct {
 	Old     string `json:"oldAccessKeyId"`
 	New     string `json:"accessKeyId"`

@@ -17,7 +17,7 @@ import (
 
 // On real AWS verify reads SimulatePrincipalPolicy's results: an action
 // an SCP denies is its own failure, other denials are listed, every page
-// is read, and Redis Cloud's context keys are sent (FIELD-NOTES 33).
+// is read, and Redis Cloud's context keys are sent (docs/behaviour.md, "What Redis Cloud's requests carry").
 func TestSimulateUserReadsResults(t *testing.T) {
 	t.Parallel()
 	var forms []string

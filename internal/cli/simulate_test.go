@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	refUserPolicy  = "../../../shared/reference/RedislabsIAMUserRestrictedPolicy.json"
+	refUserPolicy  = "../../testdata/published/RedislabsIAMUserRestrictedPolicy.json"
 	seedUserPolicy = "../policysource/bundled/docs-v1/RedislabsIAMUserRestrictedPolicy.json"
 	instanceARN    = "arn:aws:ec2:us-east-1:123456789012:instance/i-1"
 )
@@ -36,7 +36,7 @@ func writeDoc(t *testing.T, dir, name, doc string) string {
 	return path
 }
 
-// Human output and exit codes (SPEC.md "simulate": 0 allowed, 1 denied,
+// Human output and exit codes (docs/commands.md, simulate: 0 allowed, 1 denied,
 // 3 any error).
 func TestSimulateText(t *testing.T) {
 	t.Parallel()
@@ -75,7 +75,7 @@ func TestSimulateText(t *testing.T) {
 	}
 }
 
-// JSON output (SPEC.md "JSON shapes"), with a boundary and SCP levels.
+// JSON output (docs/commands.md, "JSON"), with a boundary and SCP levels.
 func TestSimulateJSON(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

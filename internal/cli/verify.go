@@ -169,7 +169,7 @@ func (f *Factory) proveKey(ctx context.Context, env *awsEnv, s *live.State, valu
 }
 
 // simulateUser asks IAM to simulate the user's needed actions with the
-// context Redis Cloud's requests carry (FIELD-NOTES 33).
+// context Redis Cloud's requests carry (docs/behaviour.md, "What Redis Cloud's requests carry").
 func simulateUser(ctx context.Context, env *awsEnv, d *desired.Set, s *live.State) *verify.Simulation {
 	u := s.User(r.UserName)
 	p := d.Policy(r.UserPolicyName)

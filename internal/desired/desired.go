@@ -1,6 +1,6 @@
 // Package desired computes, without any I/O, the set of entities a layout
 // requires in one account: names, documents, trust policies, tags and
-// attachments exactly as SPEC.md's table. Plan compares it with the live
+// attachments exactly as docs/entities.md lists them. Plan compares it with the live
 // account; render prints it as infrastructure code.
 package desired
 
@@ -12,8 +12,8 @@ import (
 	r "github.com/rciam/rciam/internal/resource"
 )
 
-// Layout names a set of entities: "cloud" (seed 000, the default) or "rv"
-// (seed 001, Redis Enterprise VPC: no console role).
+// Layout names a set of entities: "cloud" (Redis Cloud, the default) or "rv"
+// (Redis Enterprise VPC: no console role).
 type Layout string
 
 const (
@@ -30,7 +30,7 @@ func ParseLayout(s string) (Layout, error) {
 	return "", fmt.Errorf("invalid --layout %q: use cloud or rv", s)
 }
 
-// Trust policies of SPEC.md, exactly.
+// Trust policies of docs/entities.md, exactly.
 const (
 	NodeTrust    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	ConsoleTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + r.RedisCloudAccountID + `:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`

@@ -34,9 +34,9 @@ func TestCloudLayoutMatchesSpec(t *testing.T) {
 		t.Errorf("names = %s", got)
 	}
 	if s.Roles[1].Policies[0] != "RedislabsIAMUserRestrictedPolicy" || s.Roles[0].Policies[0] != "RedisLabsInstanceRolePolicy" || s.User.Policies[0] != "RedislabsIAMUserRestrictedPolicy" {
-		t.Error("attachments differ from SPEC.md")
+		t.Error("attachments differ from docs/entities.md")
 	}
-	// The trust policies are SPEC.md's, byte for byte, and valid JSON.
+	// The trust policies are docs/entities.md's, byte for byte, and valid JSON.
 	if string(s.Roles[1].Trust) != `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::168085023892:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}` {
 		t.Errorf("console trust = %s", s.Roles[1].Trust)
 	}

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// seedUserMix is a fixed mix of requests against the seed-000 user policy:
+// seedUserMix is a fixed mix of requests against the docs-v1 user policy:
 // allowed by literal and wildcard actions, by tag conditions and policy
 // variables, and implicitly denied ones (unknown service, missing tag,
 // wrong user, resource outside the pattern).
@@ -32,7 +32,7 @@ var seedUserMix = []struct {
 }
 
 // BenchmarkEvaluateSeedUserMix is the engine's throughput benchmark
-// (SPEC.md "Benchmarks"): the seed-000 user policy compiled once, one
+// (docs/policy-engine.md): the docs-v1 user policy compiled once, one
 // decision per iteration over a fixed mix of allowed and denied requests.
 func BenchmarkEvaluateSeedUserMix(b *testing.B) {
 	p, err := Parse(readFile(b, seedUserFile))

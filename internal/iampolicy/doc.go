@@ -13,14 +13,14 @@
 //
 // # Speed
 //
-// BenchmarkEvaluateSeedUserMix (the seed-000 user policy compiled once, a
+// BenchmarkEvaluateSeedUserMix (the docs-v1 user policy compiled once, a
 // fixed mix of allowed and denied requests) measured about 4,500,000
 // decisions/s (about 220 ns and one allocation per decision) on a 2-vCPU
 // virtual machine (AMD EPYC, "Turin-like"), Go 1.26, with
 //
 //	GOMAXPROCS=1 go test -run '^$' -bench EvaluateSeedUserMix -benchtime 2s -cpu 1 ./internal/iampolicy/
 //
-// The target is at least 2,000,000 decisions/s (SPEC.md "Benchmarks").
+// The target is at least 2,000,000 decisions/s (docs/policy-engine.md).
 //
 // # References
 //

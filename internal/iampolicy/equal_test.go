@@ -2,7 +2,7 @@ package iampolicy
 
 import "testing"
 
-// What does not change a policy's meaning (FIELD-NOTES item 20; condition
+// What does not change a policy's meaning (docs/behaviour.md, "Documents: validation and comparison"; condition
 // key names are case-insensitive per
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html).
 func TestEqual(t *testing.T) {

@@ -6,12 +6,14 @@ import (
 	"testing"
 )
 
-// Relative paths to the documents tests read in place (never copied).
+// Relative paths to the documents tests read in place: the bundled
+// docs-v1 documents (the ones Redis's documentation page shows) and the
+// latest published ones (testdata/README.md).
 const (
 	seedUserFile     = "../policysource/bundled/docs-v1/RedislabsIAMUserRestrictedPolicy.json"
 	seedInstanceFile = "../policysource/bundled/docs-v1/RedisLabsInstanceRolePolicy.json"
-	refUserFile      = "../../../shared/reference/RedislabsIAMUserRestrictedPolicy.json"
-	refInstanceFile  = "../../../shared/reference/RedisLabsInstanceRolePolicy.json"
+	refUserFile      = "../../testdata/published/RedislabsIAMUserRestrictedPolicy.json"
+	refInstanceFile  = "../../testdata/published/RedisLabsInstanceRolePolicy.json"
 )
 
 func readFile(t testing.TB, path string) []byte {

@@ -18,7 +18,7 @@ func compileFile(t testing.TB, name, path string) *Compiled {
 	return c
 }
 
-// The requests of the benchmark mix, as a test of the seed-000 user policy.
+// The requests of the benchmark mix, as a test of the docs-v1 user policy.
 func TestSeedUserPolicy(t *testing.T) {
 	t.Parallel()
 	in := &Input{Identity: []*Compiled{compileFile(t, "user", seedUserFile)}}
@@ -33,7 +33,7 @@ func TestSeedUserPolicy(t *testing.T) {
 }
 
 // The published user policy forces tags on instances, volumes and key pairs
-// (FIELD-NOTES item 33): without aws:RequestTag/RedisLabsIdentifier,
+// (docs/behaviour.md, "What Redis Cloud's requests carry"): without aws:RequestTag/RedisLabsIdentifier,
 // RunInstances on an instance is an explicit deny; with it, allowed.
 func TestReferenceUserPolicy(t *testing.T) {
 	t.Parallel()

@@ -63,7 +63,7 @@ func TestValidateSizeError(t *testing.T) {
 	}
 }
 
-// The seed-000 documents and the published reference documents are valid
+// The docs-v1 documents and the latest published documents are valid
 // managed policies (the user policy's keypair/* included).
 func TestValidateKnownDocuments(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,6 @@
 // Package keycheck waits until a new access key really works: IAM keys
 // take seconds to become valid everywhere, and Redis Cloud rejects a key
-// that does not work yet (FIELD-NOTES 1). It never logs the secret.
+// that does not work yet (docs/behaviour.md, "Access key readiness"). It never logs the secret.
 package keycheck
 
 import (

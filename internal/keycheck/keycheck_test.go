@@ -10,7 +10,7 @@ import (
 	"github.com/rciam/rciam/internal/secret"
 )
 
-// A fake STS that rejects the key for the first n calls (FIELD-NOTES 1).
+// A fake STS that rejects the key for the first n calls (docs/behaviour.md, "Access key readiness").
 func flaky(n int, calls *int) Prober {
 	return func(context.Context, string, secret.Value) (string, error) {
 		*calls++

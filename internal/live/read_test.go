@@ -63,7 +63,7 @@ func (fakeSecrets) DescribeSecret(context.Context, *secretsmanager.DescribeSecre
 	return nil, &smtypes.ResourceNotFoundException{}
 }
 
-// FIELD-NOTES 38: five pages read as one (moto never paginates).
+// docs/behaviour.md, "Reading many entities": five pages read as one (moto never paginates).
 func TestReadFollowsEveryPage(t *testing.T) {
 	t.Parallel()
 	f := &fakeIAM{roles: 5}

@@ -17,7 +17,7 @@ import (
 // CloudFormation is the part of the CloudFormation API the reader uses to
 // find which of rciam's entities a stack owns. IAM entities carry no
 // aws:cloudformation:* tags, so the stacks' resources are the only record
-// (FIELD-NOTES 26). DescribeStackResources by physical id would be one call,
+// (docs/entities.md, "Adoption"). DescribeStackResources by physical id would be one call,
 // but it needs a stack name on some endpoints (moto), so the reader lists.
 type CloudFormation interface {
 	ListStacks(context.Context, *cloudformation.ListStacksInput, ...func(*cloudformation.Options)) (*cloudformation.ListStacksOutput, error)

@@ -87,7 +87,7 @@ func readWith(t *testing.T, cfn CloudFormation) (*State, error) {
 	return (&Reader{IAM: &keyIAM{}, STS: fakeSTS{}, Secrets: fakeSecrets{}, CloudFormation: cfn, Region: "us-east-1"}).Read(context.Background())
 }
 
-// FIELD-NOTES 26: the stacks' resources say which of the layout's entities
+// docs/entities.md, "Adoption": the stacks' resources say which of the layout's entities
 // a stack owns; other resources, other users' keys, resources gone or
 // retained, and stacks deleted meanwhile count for nothing.
 func TestStackOwnershipFromStackResources(t *testing.T) {

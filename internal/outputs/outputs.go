@@ -34,13 +34,13 @@ type Outputs struct {
 	ConsolePassword secret.Value
 }
 
-// Output is one row of SPEC.md's outputs table.
+// Output is one row of the outputs table (docs/entities.md, "Outputs").
 type Output struct {
 	Name, ByHand, ByAPI string
 	Secret              bool
 }
 
-// Table lists the outputs in SPEC.md's order.
+// Table lists the outputs in the table's order.
 var Table = []Output{
 	{"accessKeyId", "AWS_ACCESS_KEY_ID", "accessKeyId", false},
 	{"accessSecretKey", "AWS_SECRET_ACCESS_KEY", "accessSecretKey", true},

@@ -11,7 +11,7 @@ import (
 	"github.com/rciam/rciam/internal/resource"
 )
 
-// Action is what happens to one entity. Its String gives SPEC.md's words.
+// Action is what happens to one entity. Its String gives the words of plan's output (docs/commands.md).
 type Action int
 
 const (

@@ -11,7 +11,7 @@ import (
 )
 
 // provenance explains a live managed policy document that differs from the
-// selected one (FIELD-NOTES 21): which known version it matches, and —
+// selected one (docs/behaviour.md, "Policy provenance"): which known version it matches, and —
 // apart from the statement diff — which actions the update makes allowed,
 // no longer allowed, or allowed differently. The lines only explain; they
 // never steer apply.

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// FetchBudget bounds a whole fetch (both documents): SPEC.md gives a fetch
+// FetchBudget bounds a whole fetch (both documents): docs/policy-sources.md gives a fetch
 // 10 s and no retry with backoff.
 const FetchBudget = 10 * time.Second
 

@@ -26,7 +26,7 @@ const (
 )
 
 // DefaultVersion is the bundled version rciam falls back to when a fetch
-// fails with nothing cached (SPEC.md "Policy selection").
+// fails with nothing cached (docs/policy-sources.md).
 const DefaultVersion = "docs-v1"
 
 // DefaultURL is the official published location of the two documents, the
@@ -38,7 +38,7 @@ const DefaultURL = "https://raw.githubusercontent.com/Redislabs-Solution-Archite
 // still win over it.
 const EnvSource = "RCIAM_POLICY_SOURCE"
 
-// Placeholder is replaced by the target account id (seed 001).
+// Placeholder is replaced by the target account id (both of Redis's documentation pages ask for it).
 const Placeholder = "ACCOUNT-ID-WITHOUT-HYPHENS"
 
 //go:embed bundled

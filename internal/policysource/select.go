@@ -20,7 +20,7 @@ type Request struct {
 }
 
 // Resolver turns a Request into a Selection: it reads files, picks bundled
-// versions, and fetches URLs with the cache and fallback of SPEC.md.
+// versions, and fetches URLs with the cache and fallback of docs/policy-sources.md.
 type Resolver struct {
 	Fetcher *Fetcher
 	// Cache keeps fetched documents per URL; nil means no cache.

@@ -34,7 +34,7 @@ type Options struct {
 	// InvalidCredsRetries is how often a create or update whose task ends
 	// in CLOUD_ACCOUNT_INVALID_CREDS is sent again (3 if 0, none if
 	// negative), InvalidCredsWait the pause before each (20 s if 0). The
-	// retries stop once they would run past 2 minutes (FIELD-NOTES 2).
+	// retries stop once they would run past 2 minutes (docs/behaviour.md, "Creating and updating").
 	InvalidCredsRetries int
 	InvalidCredsWait    time.Duration
 }
@@ -123,7 +123,7 @@ type Account struct {
 }
 
 // Body is what create and update send. The provider is always AWS. Every
-// field is required: an update carries all of them (FIELD-NOTES 7).
+// field is required: an update carries all of them (docs/behaviour.md, "Every update carries every credential").
 type Body struct {
 	Name, AccessKeyID string
 	AccessSecretKey   secret.Value

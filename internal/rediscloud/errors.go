@@ -20,7 +20,7 @@ var (
 // TaskError is a Redis Cloud task that ended in an error. Type is the
 // error code (e.g. CLOUD_ACCOUNT_INVALID_CREDS), Status its HTTP-like
 // status (e.g. "400 BAD_REQUEST"). Its text is one line with all four
-// fields and a hint for the codes users meet (FIELD-NOTES 3).
+// fields and a hint for the codes users meet (docs/behaviour.md, "Errors, rate limits and transport").
 type TaskError struct {
 	TaskID, Type, Status, Description string
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // FindMatch picks the cloud account rciam's access key belongs to, after
-// the caller has tried the id recorded on the key secret (FIELD-NOTES 6):
+// the caller has tried the id recorded on the key secret (docs/behaviour.md, "Finding the cloud account"):
 // the account whose accessKeyId is keyID (prefix and suffix compared when
 // the API masks it), else the account named exactly name; the built-in
 // account 1 never matches. No match is (nil, nil); more than one at the

@@ -17,7 +17,7 @@ import (
 )
 
 // transport is rciam's http.RoundTripper under go-api (its Transporter
-// option; FIELD-NOTES 9). go-api's own credential tripper sets the key
+// option; docs/behaviour.md, "Errors, rate limits and transport"). go-api's own credential tripper sets the key
 // headers before the request reaches it. It
 //   - retries 429 after x-rate-limit-retry-after-seconds, within the
 //     request's context (the CLI's --timeout);

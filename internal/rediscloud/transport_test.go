@@ -115,7 +115,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 // TestNoSecretInErrorsOrLogs runs the failures a user can meet, with -v
 // output on, against an API that even echoes what it was sent: neither
 // the API keys nor a body's secret key or password may reach an error or
-// a log line (FIELD-NOTES 10).
+// a log line (docs/behaviour.md, "Errors, rate limits and transport").
 func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	t.Parallel()
 	echo := fake(t, func(w http.ResponseWriter, r *http.Request) {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Cloud account statuses (FIELD-NOTES 5).
+// Cloud account statuses (docs/behaviour.md, "Creating and updating").
 const (
 	statusActive      = "active"
 	statusActiveError = "active-error"

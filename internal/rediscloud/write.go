@@ -11,7 +11,7 @@ import (
 // new id (the account may still be pending: see WaitActive). A task ending
 // in CLOUD_ACCOUNT_INVALID_CREDS is sent again (Options). A POST left
 // without an answer is not simply repeated: the accounts are listed first
-// and one matching the name or access key is adopted (FIELD-NOTES 8).
+// and one matching the name or access key is adopted (docs/behaviour.md, "Creating and updating").
 func (c *Client) Create(ctx context.Context, b Body) (int, error) {
 	action := fmt.Sprintf("create cloud account %q", b.Name)
 	if err := b.check(); err != nil {

@@ -14,7 +14,7 @@ import (
 // faultKinds are the faults a trial mixes: every kind AWS shows a client
 // that a retry or a later run rides out. (An HTML 500 is left out: it
 // means the operation does not exist on the endpoint, which apply reports
-// instead of retrying — SPEC.md, "Faults".) Eventual consistency comes on
+// instead of retrying — docs/behaviour.md, "Retries and throttling".) Eventual consistency comes on
 // top: each entity a create makes answers NoSuchEntity to its first use.
 var faultKinds = []faults.Kind{faults.Latency, faults.Throttle, faults.InternalError, faults.Unavailable,
 	faults.ResetBeforeForward, faults.DropAfterForward}

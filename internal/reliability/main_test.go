@@ -19,7 +19,7 @@ var (
 	moto *testenv.Moto
 	// motoDestroy serves the scenarios that delete redislabs-user: after a
 	// user is deleted, moto's model dump — the only way to read a login
-	// profile's password — fails until a reset (MOTO-NOTES.md), and every
+	// profile's password — fails until a reset (docs/emulator.md), and every
 	// other scenario compares the stored password with the login's.
 	motoDestroy *testenv.Moto
 	// rciamBin is the binary every test starts, built once by TestMain.

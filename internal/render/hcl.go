@@ -11,7 +11,7 @@ import (
 
 // hclString quotes s as an HCL string literal. HCL quoted strings are
 // templates: "${" and "%{" start interpolations, so they are escaped as
-// "$${" and "%%{" (FIELD-NOTES 36: "${aws:username}" must reach IAM as
+// "$${" and "%%{" (docs/render.md: "${aws:username}" must reach IAM as
 // written).
 func hclString(s string) string {
 	var b strings.Builder

@@ -53,7 +53,7 @@ func literal(t *testing.T, b *hclsyntax.Block, name string) string {
 	return v.AsString()
 }
 
-// FIELD-NOTES 36: the Terraform parses, names the same entities one block
+// docs/render.md: the Terraform parses, names the same entities one block
 // each, and each document, evaluated from its HCL expression, is
 // semantically equal to its source.
 func TestTerraformMeansTheSame(t *testing.T) {
@@ -135,7 +135,7 @@ func TestTerraformEscapesDocuments(t *testing.T) {
 }
 
 // FuzzHCLString: any string of the characters IAM allows in a policy
-// (U+0000–U+00FF here; FIELD-NOTES 19), quoted by hclString, parses and
+// (U+0000–U+00FF here; docs/behaviour.md, "Documents: validation and comparison"), quoted by hclString, parses and
 // evaluates back to itself. Beyond Latin-1, HCL normalizes strings to NFC,
 // which IAM documents never need.
 func FuzzHCLString(f *testing.F) {

@@ -3,7 +3,7 @@
 // dump, without any I/O beyond the writer: no AWS call, region or
 // credentials.
 //
-// What must stay true of every format (SPEC.md, "render"): it deploys with
+// What must stay true of every format (docs/render.md): it deploys with
 // no parameters given; each entity is one resource block found by name (no
 // count or for_each); names, tags, trust policies and attachments are the
 // desired set's; policy documents appear literally — never through

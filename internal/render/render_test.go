@@ -17,7 +17,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-// Trust policies of SPEC.md, written out here rather than taken from the
+// Trust policies of docs/entities.md, written out here rather than taken from the
 // code under test.
 const (
 	specNodeTrust    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
@@ -106,7 +106,7 @@ type template struct {
 	Outputs map[string]json.RawMessage
 }
 
-// The CloudFormation template names SPEC.md's entities once each, carries
+// The CloudFormation template names docs/entities.md's entities once each, carries
 // each policy document literally as an object (never a string, never
 // through Fn::Sub) and semantically equal to its source, the trust
 // policies, tags and attachments, and needs no parameter.

@@ -1,6 +1,6 @@
 // Package resource names the entities rciam manages: their addresses as
 // users and scripts see them ("role/redislabs-role"), the fixed names and
-// tags of SPEC.md, and the kinds apply and destroy order by.
+// tags of docs/entities.md, and the kinds apply and destroy order by.
 package resource
 
 import (
@@ -39,7 +39,7 @@ func Addr(k Kind, name string) Address { return Address{Kind: k, Name: name} }
 // AccessKey is the address of one access key of user.
 func AccessKey(user, id string) Address { return Address{Kind: KindAccessKey, Name: user + "/" + id} }
 
-// Entity names of SPEC.md's table.
+// Entity names (docs/entities.md).
 const (
 	InstancePolicyName = "RedisLabsInstanceRolePolicy"
 	UserPolicyName     = "RedislabsIAMUserRestrictedPolicy"

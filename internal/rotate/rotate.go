@@ -1,5 +1,5 @@
 // Package rotate replaces redislabs-user's access key without downtime, in
-// the order FIELD-NOTES 13 gives: new key → secret stored (the old value
+// the order docs/entities.md gives ("Key rotation"): new key → secret stored (the old value
 // stays as AWSPREVIOUS) → the new key works → Redis Cloud updated and
 // active → old key deactivated → old key deleted (or kept inactive for a
 // grace period). A failure before Redis Cloud accepted the new key rolls
@@ -85,7 +85,7 @@ const (
 	StepDeleteOld      = "delete-old-key"
 )
 
-// Result is what a rotation did (SPEC.md's rotate-key JSON).
+// Result is what a rotation did (rotate-key's JSON, docs/commands.md).
 type Result struct {
 	OldKeyID            string
 	NewKeyID            string
@@ -150,7 +150,7 @@ func read(l *live.State) (*state, error) {
 	}
 	// A stack that owns the key or its secret makes and stores the key
 	// itself: rotating outside it would leave the stack describing a
-	// deleted key (SPEC.md "Adoption and removal").
+	// deleted key (docs/entities.md, "Adoption").
 	for _, addr := range []string{r.AccessKey(r.UserName, stored).String(), r.Addr(r.KindSecret, r.KeySecretName).String()} {
 		if stack := l.StackOwned[addr]; stack != "" {
 			return nil, fmt.Errorf("%w: CloudFormation stack %s owns %s: rotate the key through the stack (a new AWS::IAM::AccessKey Serial), not with rciam", ErrRefused, stack, addr)

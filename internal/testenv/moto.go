@@ -86,7 +86,7 @@ func (m *Moto) Stop() {
 }
 
 // WithAuth runs fn with moto's signature and permission checking on
-// (MOTO-NOTES.md, "Signatures and permissions"), for every account: calls
+// (docs/emulator.md, "Signatures and permissions"), for every account: calls
 // signed with a wrong secret fail while fn runs. Accounts are not created
 // meanwhile.
 func (m *Moto) WithAuth(fn func() error) error {

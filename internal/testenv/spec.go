@@ -34,7 +34,7 @@ type SpecState struct {
 	KeyID, KeySecret, Password string
 }
 
-// trust policies of SPEC.md, written out here rather than taken from the
+// trust policies of docs/entities.md, written out here rather than taken from the
 // code under test.
 const (
 	specNodeTrust    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
@@ -53,7 +53,7 @@ func BundledDoc(t testing.TB, file string) []byte {
 }
 
 // CheckSpec reads the account back with the SDK and fails t unless it holds
-// exactly SPEC.md's entities — names, documents (compared semantically),
+// exactly docs/entities.md's entities — names, documents (compared semantically),
 // trust policies, tags, attachments, one active key whose stored secret
 // signs STS GetCallerIdentity as redislabs-user (proven with moto's
 // signature checking on), the login profile and the password secret — and
@@ -173,7 +173,7 @@ func CheckSpec(t testing.TB, m *Moto, a *Account, want Spec) SpecState {
 	}
 	st.Password = pw.Password
 	// Best effort: moto's dump fails once any user was deleted on this
-	// server (MOTO-NOTES.md); the reliability tests, which must compare,
+	// server (docs/emulator.md); the reliability tests, which must compare,
 	// keep a server without deletions.
 	if lpw, ok := m.readDump(a.ID); ok && lpw != pw.Password { // one try: see above
 		t.Error("stored password differs from the login profile's")
@@ -244,7 +244,7 @@ func expectNothingElse(t testing.TB, c *iam.Client, sm *secretsmanager.Client, l
 }
 
 // LoginPassword reads redislabs-user's console password from moto's model
-// dump (MOTO-NOTES.md: the only place it can be read). The dump fails now
+// dump (docs/emulator.md: the only place it can be read). The dump fails now
 // and then while other accounts change: it is read up to five times.
 func (m *Moto) LoginPassword(account string) (string, bool) {
 	for range 5 {

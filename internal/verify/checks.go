@@ -20,7 +20,7 @@ func (v *verifier) missing(addr r.Address, what string) {
 	v.add("exists", addr.String(), Fail, fmt.Sprintf("%s %s does not exist: %s", what, addr.Name, repair))
 }
 
-// tags: missing rciam tags are a warning, never a failure (SPEC.md).
+// tags: missing rciam tags are a warning, never a failure (docs/entities.md, "Tags").
 func (v *verifier) tags(addr r.Address, want, have map[string]string) {
 	var missing []string
 	for _, k := range sortedKeys(want) {

@@ -8,7 +8,7 @@ import (
 	"github.com/rciam/rciam/internal/outputs"
 )
 
-// OutputsTable writes SPEC.md's outputs table with values: secrets are
+// OutputsTable writes the outputs table (docs/entities.md) with values: secrets are
 // their Secrets Manager ARNs unless revealed.
 func OutputsTable(w io.Writer, o *outputs.Outputs) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -35,7 +35,7 @@ func OutputsHand(w io.Writer, o *outputs.Outputs) error {
 	return tw.Flush()
 }
 
-// OutputsJSON writes SPEC.md's outputs JSON (no IAMRoleName in layout rv).
+// OutputsJSON writes the outputs JSON (docs/commands.md) (no IAMRoleName in layout rv).
 func OutputsJSON(w io.Writer, o *outputs.Outputs) error {
 	m := map[string]string{}
 	for _, row := range outputs.Table {

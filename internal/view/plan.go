@@ -1,5 +1,5 @@
 // Package view renders each command's result for people (text) and for
-// scripts (JSON in SPEC.md's shapes, from dedicated structs).
+// scripts (JSON in the shapes of docs/commands.md, from dedicated structs).
 package view
 
 import (
@@ -62,7 +62,7 @@ func PlanHuman(w io.Writer, p *plan.Plan, st Style) {
 	fmt.Fprintf(w, "\nPlan: %d to create, %d to update, %d to delete.\n", create, update, del)
 }
 
-// planJSON is SPEC.md's plan shape.
+// planJSON is plan's JSON shape.
 type planJSON struct {
 	Account string       `json:"account"`
 	Changes []changeJSON `json:"changes"`
@@ -74,7 +74,7 @@ type changeJSON struct {
 	Details  []string `json:"details"`
 }
 
-// PlanJSON writes the plan as SPEC.md's JSON.
+// PlanJSON writes the plan as JSON.
 func PlanJSON(w io.Writer, p *plan.Plan) error {
 	out := planJSON{Account: p.Account, Changes: []changeJSON{}}
 	for _, c := range p.Changes {

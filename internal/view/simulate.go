@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Simulate is simulate's JSON (SPEC.md "JSON shapes"): the decision and
+// Simulate is simulate's JSON (docs/commands.md, "JSON"): the decision and
 // the statements that made it.
 type Simulate struct {
 	// Decision is "allowed", "explicitDeny" or "implicitDeny".
@@ -25,7 +25,7 @@ type SimulateMatch struct {
 	Effect string `json:"effect"`
 }
 
-// SimulateJSON writes s in SPEC.md's shape.
+// SimulateJSON writes s in that shape.
 func SimulateJSON(w io.Writer, s Simulate) error {
 	if s.Matched == nil {
 		s.Matched = []SimulateMatch{}

@@ -41,7 +41,7 @@ type checkJSON struct {
 	Message  string `json:"message"`
 }
 
-// VerifyJSON writes SPEC.md's verify shape.
+// VerifyJSON writes verify's JSON (docs/commands.md).
 func VerifyJSON(w io.Writer, rep *verify.Report) error {
 	out := verifyJSON{OK: rep.OK(), Checks: []checkJSON{}}
 	for _, c := range rep.Checks {

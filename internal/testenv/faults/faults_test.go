@@ -196,7 +196,7 @@ func TestDropAfterForwardTakesEffect(t *testing.T) {
 		t.Fatalf("user whose create response was dropped does not exist: %v", err)
 	}
 	// With retries, the retry of a create that took effect answers
-	// EntityAlreadyExists (FIELD-NOTES item 14).
+	// EntityAlreadyExists (docs/behaviour.md, "Lost responses").
 	p.SetRule(on(faults.DropAfterForward, 1, "CreateRole"))
 	_, err = iam.NewFromConfig(retrying).CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String("lost-role"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`)})
