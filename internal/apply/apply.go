@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/secret"
@@ -49,11 +50,23 @@ type Executor struct {
 	ConsistencyBudget time.Duration
 	// Logf, when set, receives progress lines (-v); never a secret.
 	Logf func(format string, args ...any)
-	// ClockOffset is AWS's clock minus this machine's (live.State): the
-	// password marks are dated in AWS's time.
-	ClockOffset time.Duration
+	// Books writes the bookkeeping (the key secret's records, the console
+	// password protocol); one per run. Nil: made from Secrets on first use,
+	// with no clock offset.
+	Books *bookkeeping.Books
 
-	bag bag
+	booksOnce sync.Once
+	bag       bag
+}
+
+// books returns the run's Books.
+func (e *Executor) books() *bookkeeping.Books {
+	e.booksOnce.Do(func() {
+		if e.Books == nil {
+			e.Books = &bookkeeping.Books{Secrets: e.Secrets, Logf: e.Logf}
+		}
+	})
+	return e.Books
 }
 
 // bag carries values from one step to another within a run: the new
@@ -64,15 +77,6 @@ type bag struct {
 	keyID     string
 	keySecret secret.Value
 	password  secret.Value
-	// pendingTag is this run's current TagPasswordPending key while its
-	// mark is on the password secret, put at markedAt; ownMarks are every
-	// key this run has tried to put (a re-mark takes a new token).
-	pendingTag string
-	markedAt   time.Time
-	ownMarks   []string
-	// storedVersion is the version id of this run's last write of the
-	// password secret: the login is confirmed against it.
-	storedVersion string
 	// keyCalls are the spans of this run's CreateAccessKey calls that were
 	// retried or failed: a key dated within one is this run's (madeAt).
 	keyCalls [][2]time.Time

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/plan"
 	r "github.com/rciam/rciam/internal/resource"
 )
@@ -42,7 +42,12 @@ func (a *pwAccount) pause() {
 	time.Sleep(d)
 }
 
-func (a *pwAccount) marks() []string { return r.PasswordPending(a.tags) }
+func (a *pwAccount) marks() []string { return a.judge(time.Now()).MarkKeys() }
+
+// judge reads the marks as a plan at now would.
+func (a *pwAccount) judge(now time.Time) bookkeeping.Record {
+	return bookkeeping.Read(nil, &bookkeeping.Secret{Tags: a.tags}, now)
+}
 
 // pwRun is one run's view of the account: it dies (every call fails)
 // after dieAfter calls when dieAfter ≥ 0.
@@ -192,7 +197,7 @@ func passwordSteps(start string, stale []string) []plan.Step {
 // no mark is left either.
 func TestConsolePasswordUnderConcurrency(t *testing.T) {
 	t.Parallel()
-	const stale = r.TagPasswordPending + "deadbeef"
+	const stale = bookkeeping.TagPasswordPending + "deadbeef"
 	for _, start := range []string{"fresh", "secret missing", "stopped run's mark"} {
 		t.Run(start, func(t *testing.T) {
 			t.Parallel()
@@ -235,98 +240,4 @@ func TestConsolePasswordUnderConcurrency(t *testing.T) {
 			}
 		})
 	}
-}
-
-// A run that stops holding its mark re-dates it "stopped": stale after
-// StoppedGrace, so the next plan replaces the password without waiting out
-// the lease.
-func TestAbandonMakesTheMarkStale(t *testing.T) {
-	t.Parallel()
-	a := &pwAccount{rng: rand.New(rand.NewPCG(1, 2)), tags: map[string]string{}, login: "old", exists: true}
-	a.newVersion("old")
-	run := &pwRun{a: a, dieAfter: -1}
-	e := &Executor{IAM: run, Secrets: run}
-	if err := e.Abandon(context.Background()); err != nil || len(a.marks()) != 0 {
-		t.Fatalf("without a mark: %v, marks %v", err, a.marks())
-	}
-	write := passwordSteps("stopped run's mark", nil)[0]
-	if err := e.run(context.Background(), write); err != nil { // marks, stores; the login is not set
-		t.Fatal(err)
-	}
-	stale, young := r.StaleMarks(a.tags, time.Now())
-	if len(young) != 1 || len(stale) != 0 {
-		t.Fatalf("after the write: stale %v young %v", stale, young)
-	}
-	if err := e.Abandon(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if stale, young = r.StaleMarks(a.tags, time.Now()); len(stale) != 0 || len(young) != 1 {
-		t.Errorf("just after Abandon: stale %v young %v", stale, young)
-	}
-	if stale, young = r.StaleMarks(a.tags, time.Now().Add(r.StoppedGrace+time.Second)); len(stale) != 1 || len(young) != 0 {
-		t.Errorf("StoppedGrace after Abandon: stale %v young %v", stale, young)
-	}
-}
-
-// blockingLogin is a login whose UpdateLoginProfile never answers before
-// the caller gives up (a long stall between two of a run's requests).
-type blockingLogin struct{ *pwRun }
-
-func (b blockingLogin) UpdateLoginProfile(ctx context.Context, _ *iam.UpdateLoginProfileInput, _ ...func(*iam.Options)) (*iam.UpdateLoginProfileOutput, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
-// A run's protocol writes are fenced by its mark: a mark about to look
-// stale to other runs is renewed (under a new key) before the next write,
-// and a write that would outlast the mark is abandoned, not left to land
-// after another run may have removed the mark.
-func TestWritesAreFencedByTheMark(t *testing.T) {
-	t.Parallel()
-	newRun := func() (*Executor, *pwAccount) {
-		a := &pwAccount{rng: rand.New(rand.NewPCG(3, 4)), tags: map[string]string{}, login: "old", exists: true}
-		a.newVersion("old")
-		run := &pwRun{a: a, dieAfter: -1}
-		return &Executor{IAM: run, Secrets: run}, a
-	}
-	user := aws.String(r.UserName)
-
-	t.Run("an old mark is renewed first", func(t *testing.T) {
-		t.Parallel()
-		e, a := newRun()
-		if err := e.markPasswordPending(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		first := e.bag.pendingTag
-		e.bag.markedAt = time.Now().Add(-(r.MarkLease - markFence)) // about to look stale
-		if err := e.setLogin(context.Background(), user, "pw"); err != nil {
-			t.Fatal(err)
-		}
-		if e.bag.pendingTag == first || len(e.OwnMarks()) != 2 || len(a.marks()) != 2 {
-			t.Errorf("mark not renewed under a new key: current %s, own %v, on the secret %v", e.bag.pendingTag, e.OwnMarks(), a.marks())
-		}
-		if a.login != "pw" {
-			t.Errorf("login = %q", a.login)
-		}
-	})
-	t.Run("a write that would outlast the mark is abandoned", func(t *testing.T) {
-		t.Parallel()
-		e, a := newRun()
-		if err := e.markPasswordPending(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		e.bag.markedAt = time.Now().Add(-(r.MarkLease - 2*markFence - time.Second)) // ~1 s of cover left
-		e.IAM = blockingLogin{e.IAM.(*pwRun)}
-		start := time.Now()
-		err := e.setLogin(context.Background(), user, "pw")
-		if err == nil || !strings.Contains(err.Error(), "longer than its mark covers") {
-			t.Errorf("err = %v", err)
-		}
-		if took := time.Since(start); took > markFence+3*time.Second {
-			t.Errorf("the write was given %s", took)
-		}
-		if a.login != "old" {
-			t.Errorf("login = %q", a.login)
-		}
-	})
 }

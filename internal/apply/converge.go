@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
-	r "github.com/rciam/rciam/internal/resource"
 )
 
 // MaxPasses bounds how often Converge runs a plan within one command.
@@ -41,7 +41,7 @@ type Converger struct {
 	OtherRunWait time.Duration
 	// History lists the key secret's versions: a key whose secret was
 	// stored and replaced is not waited for. Nil: every such key is.
-	History SecretHistory
+	History bookkeeping.VersionLister
 	// OnResidual is told of each further plan run after the first.
 	OnResidual func(pass int, p *plan.Plan)
 }
@@ -68,13 +68,7 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 			}
 			return nil, err
 		}
-		// This run's own password marks are not another run's to wait
-		// for: a mark it still holds means its change was not confirmed,
-		// and the next pass makes it again.
-		opts := c.Options
-		opts.OwnMarks = c.Exec.OwnMarks()
-		opts.Now = time.Now().Add(c.Exec.ClockOffset)
-		next, err := plan.Compute(c.Desired, l, opts)
+		next, err := plan.Compute(c.Desired, l, c.Options)
 		if err != nil {
 			return nil, err
 		}
@@ -99,35 +93,18 @@ func (c *Converger) readBack(ctx context.Context, created map[string]bool) (*liv
 	if err != nil {
 		return nil, fmt.Errorf("read back: %w", err)
 	}
+	// This run's own password marks are not another run's to wait for: a
+	// mark it still holds means its change was not confirmed, and the next
+	// pass makes it again.
+	c.Exec.books().Claim(&l.Books)
 	// A key made and stored moments ago may not be listed yet: never
 	// mistake its absence for "no key" (that would make another). A key of
 	// ours that is not the stored one is left out: it was deleted (by this
 	// run or another), or it is not wanted anyway.
 	for id := range created {
-		if l.Key(id) == nil && l.User(c.Desired.User.Name) != nil && storedIs(l, id) {
+		if l.Key(id) == nil && l.User(c.Desired.User.Name) != nil && l.Books.Stores(id, l.KeyIDs()) {
 			l.Keys = append(l.Keys, live.AccessKey{ID: id, Active: true, LastUsedRead: true})
 		}
 	}
 	return l, nil
-}
-
-// storedIs reports whether the stored key secret belongs to key id, by its
-// version id or its tag (id need not be listed).
-func storedIs(l *live.State, id string) bool {
-	sec := l.Secrets[r.KeySecretName]
-	if sec == nil || !sec.HasValue {
-		return false
-	}
-	return sec.CurrentVersionID == r.KeyVersionID(id) || (sec.Tags[r.TagKeyID] == id && !versionOfListedKey(l, sec.CurrentVersionID))
-}
-
-// versionOfListedKey reports whether the secret's current version is that
-// of a listed key (which then wins over the tag, as in live.StoredKey).
-func versionOfListedKey(l *live.State, version string) bool {
-	for _, k := range l.Keys {
-		if r.KeyVersionID(k.ID) == version {
-			return true
-		}
-	}
-	return false
 }

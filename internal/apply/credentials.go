@@ -9,12 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/plan"
-	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
 
@@ -84,58 +83,13 @@ func (e *Executor) madeAt(t time.Time) bool {
 	return false
 }
 
-// storeKeySecret writes the new key's secret under a version id derived
-// from the key id, then records the key id in the tags. A run that dies
-// between the two is recognised by the version id (live.StoredKey).
+// storeKeySecret stores the new key's secret through the books (under
+// its key's version id, then tagged).
 func (e *Executor) storeKeySecret(ctx context.Context, s plan.Step) error {
 	id, value := e.NewKey()
 	if id == "" {
 		return errors.New("no new access key to store")
 	}
-	tags := map[string]string{}
-	for k, v := range s.Tags {
-		tags[k] = v
-	}
-	tags[r.TagKeyID] = id
-	token := aws.String(r.KeyVersionID(id))
-	if !s.Exists {
-		_, err := e.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.Name),
-			Description: aws.String(s.Description), SecretString: aws.String(value.Reveal()),
-			ClientRequestToken: token, Tags: smTags(tags)})
-		if !secretExists(err) {
-			return err
-		}
-		s.Restore = true // it may be scheduled for deletion: restoring a live secret is harmless
-	}
-	if err := e.restore(ctx, s); err != nil {
-		return err
-	}
-	if _, err := e.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.Name),
-		SecretString: aws.String(value.Reveal()), ClientRequestToken: token}); err != nil {
-		return err
-	}
-	_, err := e.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(s.Name), Tags: smTags(tags)})
-	return err
-}
-
-// secretExists: CreateSecret met an existing secret (AWS answers
-// InvalidRequestException for one scheduled for deletion, moto
-// ResourceExistsException: docs/emulator.md).
-func secretExists(err error) bool {
-	switch awsclient.ErrorCode(err) {
-	case "ResourceExistsException", "InvalidRequestException":
-		return true
-	}
-	return false
-}
-
-func (e *Executor) restore(ctx context.Context, s plan.Step) error {
-	if !s.Restore {
-		return nil
-	}
-	_, err := e.Secrets.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(s.Name)})
-	if err != nil && awsclient.ErrorCode(err) != "InvalidRequestException" {
-		return fmt.Errorf("restore: %w", err)
-	}
-	return nil
+	return e.books().StoreKey(ctx, bookkeeping.KeyWrite{KeyID: id, Secret: value, Exists: s.Exists, Restore: s.Restore,
+		Description: s.Description, Tags: s.Tags})
 }

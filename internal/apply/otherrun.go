@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
-	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
 
@@ -39,21 +38,16 @@ func (e *OtherRunError) Error() string {
 	return fmt.Sprintf("another run is changing this account: %s within %s; run apply again when the other run has finished", what, e.Wait)
 }
 
-// pendingPassword returns a TagPasswordPending mark of another run that
-// may still be going (younger than MarkLease), "" when there is none: its
-// run will confirm the login, so this run waits for it rather than plan a
-// new password beside it. Older marks are stopped runs': the plan sets a
-// new password and removes them.
+// pendingPassword returns a password mark of another run that may still
+// be going, "" when there is none: its run will confirm the login, so this
+// run waits for it rather than plan a new password beside it. Stopped
+// runs' marks are the plan's to replace.
 func (c *Converger) pendingPassword(l *live.State) string {
-	if c.Start == nil || l.Secrets[r.PasswordSecretName] == nil {
+	if c.Start == nil {
 		return ""
 	}
-	ours := c.Exec.OwnMarks()
-	_, young := r.StaleMarks(l.Secrets[r.PasswordSecretName].Tags, time.Now().Add(c.Exec.ClockOffset))
-	for _, k := range young {
-		if !slices.Contains(ours, k) {
-			return k
-		}
+	if others := l.Books.OthersLive(); len(others) > 0 {
+		return others[0].Key
 	}
 	return ""
 }
@@ -72,19 +66,18 @@ func (c *Converger) pendingKey(ctx context.Context, l *live.State, created map[s
 		return "", nil
 	}
 	stored, _ := l.StoredKey()
-	var history map[string]live.SecretVersion
+	var history *bookkeeping.History
 	for _, k := range l.Keys {
 		if !k.Active || k.ID == stored || created[k.ID] || c.Exec.madeAt(k.Created) {
 			continue
 		}
 		if history == nil {
 			var err error
-			if history, err = c.versions(ctx); err != nil {
+			if history, err = c.history(ctx); err != nil {
 				return "", err
 			}
 		}
-		v, seen := history[r.KeyVersionID(k.ID)]
-		current := v.Current
+		seen, current := history.Stored(k.ID)
 		switch {
 		case seen && current:
 			return k.ID, nil // stored since l was read
@@ -98,18 +91,13 @@ func (c *Converger) pendingKey(ctx context.Context, l *live.State, created map[s
 	return "", nil
 }
 
-// SecretHistory is the part of the Secrets Manager API that lists the
-// versions a secret has held.
-type SecretHistory = live.VersionLister
-
-// versions returns every version the key secret has held; none without a
-// History client or a secret.
-func (c *Converger) versions(ctx context.Context) (map[string]live.SecretVersion, error) {
+// history lists the key secret's versions; an empty history without a
+// History client.
+func (c *Converger) history(ctx context.Context) (*bookkeeping.History, error) {
 	if c.History == nil {
-		return map[string]live.SecretVersion{}, nil
+		return &bookkeeping.History{}, nil
 	}
-	v, _, err := live.SecretVersions(ctx, c.History, r.KeySecretName)
-	return v, err
+	return bookkeeping.ReadHistory(ctx, c.History)
 }
 
 // waitForOtherRun re-reads the account until no other run's key or

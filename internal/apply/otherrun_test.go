@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 )
@@ -36,9 +37,10 @@ func snapshot(stored string, keys ...string) *live.State {
 		l.Keys = append(l.Keys, live.AccessKey{ID: k, Active: true, Created: time.Unix(0, 0)})
 	}
 	if stored != "" {
-		l.Secrets[r.KeySecretName] = &live.Secret{Name: r.KeySecretName, HasValue: true, CurrentVersionID: r.KeyVersionID(stored),
-			Tags: map[string]string{r.TagKeyID: stored}}
+		l.Secrets[r.KeySecretName] = &live.Secret{Name: r.KeySecretName, HasValue: true, CurrentVersionID: bookkeeping.KeyVersionID(stored),
+			Tags: map[string]string{bookkeeping.TagKeyID: stored}}
 	}
+	l.ReadBooks(time.Now())
 	return l
 }
 
@@ -46,7 +48,7 @@ func snapshot(stored string, keys ...string) *live.State {
 // may be making one (docs/reliability.md, "Concurrent runs").
 func TestPendingKey(t *testing.T) {
 	t.Parallel()
-	v := r.KeyVersionID
+	v := bookkeeping.KeyVersionID
 	cases := []struct {
 		name    string
 		start   *live.State
@@ -103,25 +105,26 @@ func TestMadeAtCoversRetriedCalls(t *testing.T) {
 	}
 }
 
-// withMarks is an account whose password secret carries the
-// TagPasswordPending marks of the given run tokens, each set age ago.
+// withMarks is an account whose password secret carries the password
+// marks of the given run tokens, each set age ago.
 func withMarks(age time.Duration, tokens ...string) *live.State {
 	l := snapshot("")
 	tags := map[string]string{r.TagManagedBy: r.ManagedByValue}
 	for _, tok := range tokens {
-		tags[r.TagPasswordPending+tok] = time.Now().Add(-age).UTC().Format(time.RFC3339)
+		tags[bookkeeping.TagPasswordPending+tok] = time.Now().Add(-age).UTC().Format(time.RFC3339)
 	}
 	l.Secrets[r.PasswordSecretName] = &live.Secret{Name: r.PasswordSecretName, HasValue: true, Tags: tags}
+	l.ReadBooks(time.Now())
 	return l
 }
 
 // A read-back waits for another run's console password change while its
-// mark is younger than MarkLease (that run confirms the login itself); an
+// mark is younger than its lease (that run confirms the login itself); an
 // older mark is a stopped run's (the plan replaces its password), and this
 // run's own is never waited for.
 func TestPendingPassword(t *testing.T) {
 	t.Parallel()
-	young, old := time.Second, 2*r.MarkLease
+	young, old := time.Second, 2*bookkeeping.MarkLease
 	cases := []struct {
 		name  string
 		start *live.State
@@ -130,19 +133,19 @@ func TestPendingPassword(t *testing.T) {
 		want  string
 	}{
 		{"no mark", withMarks(0), withMarks(0), "", ""},
-		{"another run's, young", withMarks(0), withMarks(young, "b"), "", r.TagPasswordPending + "b"},
-		{"another run's, young, there at the start too", withMarks(young, "b"), withMarks(young, "b"), "", r.TagPasswordPending + "b"},
+		{"another run's, young", withMarks(0), withMarks(young, "b"), "", bookkeeping.TagPasswordPending + "b"},
+		{"another run's, young, there at the start too", withMarks(young, "b"), withMarks(young, "b"), "", bookkeeping.TagPasswordPending + "b"},
 		{"a stopped run's, older than the lease", withMarks(old, "x"), withMarks(old, "x"), "", ""},
-		{"ours", withMarks(0), withMarks(young, "a"), r.TagPasswordPending + "a", ""},
-		{"no password secret at the start", snapshot(""), withMarks(young, "b"), "", r.TagPasswordPending + "b"},
+		{"ours", withMarks(0), withMarks(young, "a"), bookkeeping.TagPasswordPending + "a", ""},
+		{"no password secret at the start", snapshot(""), withMarks(young, "b"), "", bookkeeping.TagPasswordPending + "b"},
 		{"no snapshot of the start: never waits", nil, withMarks(young, "b"), "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := &Converger{Exec: &Executor{}, Start: tc.start}
-			if tc.ours != "" {
-				c.Exec.bag.ownMarks = []string{tc.ours}
+			for i, m := range tc.now.Books.Marks {
+				tc.now.Books.Marks[i].Own = m.Key == tc.ours // as Books.Claim flags them in a read-back
 			}
 			if got := c.pendingPassword(tc.now); got != tc.want {
 				t.Errorf("pendingPassword = %q, want %q", got, tc.want)

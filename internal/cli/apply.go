@@ -10,6 +10,7 @@ import (
 
 	"github.com/rciam/rciam/internal/apply"
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/iostreams"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
@@ -93,7 +94,7 @@ func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.St
 	f := o.f
 	exec := &apply.Executor{IAM: pr.env.iam, Secrets: pr.env.sm, Region: pr.live.Region,
 		PasswordPolicy: pr.live.PasswordPolicy, Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf,
-		ClockOffset: pr.live.ClockOffset}
+		Books: &bookkeeping.Books{Secrets: pr.env.sm, ClockOffset: pr.live.ClockOffset, Logf: f.Logf}}
 	conv := &apply.Converger{
 		Read:    pr.env.rereader(pr.live).Read,
 		Exec:    exec,

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/apply"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/rediscloud"
@@ -62,7 +63,7 @@ func (o *destroyOptions) run(ctx context.Context) error {
 		return stoppedOr(ctx, "destroy", err, "nothing was changed")
 	}
 	env, d, l := ss.env, ss.want, ss.live
-	cloudID := recordedCloudAccount(l)
+	cloudID := l.Books.CloudAccount
 	var rc *rediscloud.Client
 	switch {
 	case cloudID > 0 && !o.deregister:
@@ -104,6 +105,11 @@ func (o *destroyOptions) run(ctx context.Context) error {
 	if rc != nil {
 		if err := rc.Delete(ctx, cloudID); err != nil && !errors.Is(err, rediscloud.ErrNotFound) {
 			return stoppedOr(ctx, "destroy", err, "nothing was removed from AWS (the cloud account may be deleted: Redis Cloud finishes a deletion it accepted)")
+		}
+		// The registration is over: a later apply that restores the key
+		// secret must not bring it back.
+		if err := (&bookkeeping.Books{Secrets: env.sm}).ForgetCloudAccount(ctx); err != nil {
+			return stoppedOr(ctx, "destroy", err, "the cloud account is deleted, nothing was removed from AWS")
 		}
 		fmt.Fprintf(f.IO.ErrOut, "  ✓ deleted Redis Cloud cloud account %d\n", cloudID)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/testenv"
 )
 
@@ -177,7 +178,7 @@ func TestPasswordSetButNotStoredIsReset(t *testing.T) {
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
 	sm := secretsmanager.NewFromConfig(acct.Config())
 	if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("/redislabsuser/password"),
-		Tags: []smtypes.Tag{{Key: aws.String("rciam:password-pending:0a1b2c3d"), Value: aws.String("2026-12-04T10:00:00Z")}}}); err != nil {
+		Tags: []smtypes.Tag{{Key: aws.String(bookkeeping.TagPasswordPending + "0a1b2c3d"), Value: aws.String("2026-12-04T10:00:00Z")}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := iam.NewFromConfig(acct.Config()).UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("redislabs-user"),
@@ -200,8 +201,8 @@ func TestPasswordSetButNotStoredIsReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tg := range d.Tags {
-		if strings.HasPrefix(aws.ToString(tg.Key), "rciam:password-pending") {
-			t.Error("rciam:password-pending is still on the password secret")
+		if strings.HasPrefix(aws.ToString(tg.Key), bookkeeping.TagPasswordPending) {
+			t.Error("a password mark is still on the password secret")
 		}
 	}
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
@@ -249,7 +250,7 @@ func TestInterruptedPasswordChangeIsFinished(t *testing.T) {
 	}
 	marked := false
 	for _, tg := range d.Tags {
-		marked = marked || (strings.HasPrefix(aws.ToString(tg.Key), "rciam:password-pending:") && strings.HasPrefix(aws.ToString(tg.Value), "stopped "))
+		marked = marked || (strings.HasPrefix(aws.ToString(tg.Key), bookkeeping.TagPasswordPending) && strings.HasPrefix(aws.ToString(tg.Value), "stopped "))
 	}
 	if !marked {
 		t.Fatalf("no mark dated stopped on the password secret: %v", d.Tags)

@@ -10,7 +10,6 @@ import (
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/outputs"
 	"github.com/rciam/rciam/internal/policysource"
-	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/view"
 )
 
@@ -126,10 +125,8 @@ func layoutSet(layout desired.Layout, l *live.State) (*desired.Set, error) {
 // outputs reads the outputs from a snapshot, revealing secrets on request,
 // and warns when the secrets were written for another region.
 func (f *Factory) outputs(ctx context.Context, env *awsEnv, d *desired.Set, l *live.State, reveal bool) (*outputs.Outputs, error) {
-	if sec := l.Secrets[r.KeySecretName]; sec != nil {
-		if rec := sec.Tags[r.TagRegion]; rec != "" && rec != l.Region {
-			fmt.Fprintf(f.IO.ErrOut, "warning: rciam recorded region %s for these secrets, but this run uses %s\n", rec, l.Region)
-		}
+	if rec := l.Books.Region; rec != "" && rec != l.Region {
+		fmt.Fprintf(f.IO.ErrOut, "warning: rciam recorded region %s for these secrets, but this run uses %s\n", rec, l.Region)
 	}
 	out, err := outputs.From(d, l)
 	if err != nil {

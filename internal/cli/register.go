@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
-	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/keycheck"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/outputs"
@@ -92,7 +89,7 @@ func (o *registerOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := recordCloudAccount(ctx, env.sm, l, acct.ID); err != nil {
+	if err := (&bookkeeping.Books{Secrets: env.sm}).RecordCloudAccount(ctx, l.Books, acct.ID); err != nil {
 		return err
 	}
 	if f.JSON() {
@@ -134,7 +131,7 @@ func (o *registerOptions) converge(ctx context.Context, rc *rediscloud.Client, l
 // findCloudAccount looks by the id recorded on the key secret, then by
 // access key id, then by exact name.
 func findCloudAccount(ctx context.Context, rc *rediscloud.Client, l *live.State, keyID, name string) (*rediscloud.Account, error) {
-	if id := recordedCloudAccount(l); id > 0 {
+	if id := l.Books.CloudAccount; id > 0 {
 		a, err := rc.Get(ctx, id)
 		if err == nil {
 			return a, nil
@@ -156,34 +153,14 @@ var errPasswordPending = errors.New("the stored console password may not be the 
 
 // refuseIfPasswordPending refuses, before anything changes, a command that
 // sends the stored console password to Redis Cloud while the password
-// secret carries a TagPasswordPending mark: a run that stopped between
-// storing a password and setting it on the login (or the other way round)
-// left them possibly different, and 'rciam apply' repairs that.
+// secret carries a password mark: a run that stopped between storing a
+// password and setting it on the login (or the other way round) left them
+// possibly different, and 'rciam apply' repairs that.
 func refuseIfPasswordPending(l *live.State) error {
-	if sec := l.Secrets[r.PasswordSecretName]; sec != nil && len(r.PasswordPending(sec.Tags)) > 0 {
+	if l.Books.Pending() {
 		return errPasswordPending
 	}
 	return nil
-}
-
-func recordedCloudAccount(l *live.State) int {
-	sec := l.Secrets[r.KeySecretName]
-	if sec == nil {
-		return 0
-	}
-	id, _ := strconv.Atoi(sec.Tags[r.TagCloudAccountID])
-	return id
-}
-
-// recordCloudAccount remembers the cloud account id in the account itself
-// (a tag on the key secret): later commands need no local state.
-func recordCloudAccount(ctx context.Context, sm *secretsmanager.Client, l *live.State, id int) error {
-	if recordedCloudAccount(l) == id {
-		return nil
-	}
-	_, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.KeySecretName),
-		Tags: []smtypes.Tag{{Key: aws.String(r.TagCloudAccountID), Value: aws.String(strconv.Itoa(id))}}})
-	return awsclient.Wrap("record the cloud account id on "+r.KeySecretName, err)
 }
 
 func bodyFrom(name string, out *outputs.Outputs) rediscloud.Body {

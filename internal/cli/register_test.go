@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/rotate"
 	"github.com/rciam/rciam/internal/testenv"
@@ -70,7 +71,7 @@ func TestRegister(t *testing.T) {
 	}
 	found := false
 	for _, tg := range desc.Tags {
-		found = found || (aws.ToString(tg.Key) == "rciam:cloud-account-id" && aws.ToString(tg.Value) == fmt.Sprint(out.ID))
+		found = found || (aws.ToString(tg.Key) == bookkeeping.TagCloudAccountID && aws.ToString(tg.Value) == fmt.Sprint(out.ID))
 	}
 	if !found {
 		t.Error("cloud account id not recorded on the key secret")
@@ -285,16 +286,25 @@ func TestDestroyDeregister(t *testing.T) {
 		t.Error("cloud account not deleted")
 	}
 	expectNothingLeft(t, acct)
+
+	// Deregistration ended the registration: the key secret a later apply
+	// restores no longer records it, and destroy needs no --deregister.
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	if id, ok := keySecretTags(t, acct)[bookkeeping.TagCloudAccountID]; ok {
+		t.Errorf("the restored key secret still records cloud account %s", id)
+	}
+	rciam(t, acct, runOpts{}, "destroy", "--yes").mustCode(t, 0)
+	expectNothingLeft(t, acct)
 }
 
 // markPasswordPending puts on the password secret the mark a run leaves
 // when it stops while changing the console password (an hour ago: older
-// than resource.MarkLease, so apply takes it for a stopped run's).
+// than bookkeeping.MarkLease, so apply takes it for a stopped run's).
 func markPasswordPending(t *testing.T, acct *testenv.Account) {
 	t.Helper()
 	_, err := secretsmanager.NewFromConfig(acct.Config()).TagResource(context.Background(), &secretsmanager.TagResourceInput{
 		SecretId: aws.String(r.PasswordSecretName),
-		Tags:     []smtypes.Tag{{Key: aws.String(r.TagPasswordPending + "stopped-run"), Value: aws.String(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))}}})
+		Tags:     []smtypes.Tag{{Key: aws.String(bookkeeping.TagPasswordPending + "stopped-run"), Value: aws.String(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +329,7 @@ func TestRegisterRefusedWhilePasswordPending(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 || len(srv.Accounts()) != 0 {
 		t.Errorf("register sent %d requests to Redis Cloud, %d cloud accounts", n, len(srv.Accounts()))
 	}
-	if _, ok := keySecretTags(t, acct)[r.TagCloudAccountID]; ok {
+	if _, ok := keySecretTags(t, acct)[bookkeeping.TagCloudAccountID]; ok {
 		t.Error("a cloud account id was recorded")
 	}
 

@@ -57,7 +57,7 @@ func (o *rotateOptions) run(ctx context.Context) error {
 	env, d, l := ss.env, ss.want, ss.live
 	rot := &rotate.Rotator{IAM: env.iam, Secrets: env.sm, Gate: f.keyGate(env), Grace: o.grace, Logf: f.Logf, After: f.rotateAfter}
 	var out *outputs.Outputs
-	if id := recordedCloudAccount(l); id > 0 {
+	if id := l.Books.CloudAccount; id > 0 {
 		// Registered: every update sends the console password too, which
 		// must be the login's; and the API keys are needed before anything
 		// changes.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/rotate"
 	"github.com/rciam/rciam/internal/secret"
@@ -84,7 +85,7 @@ func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 	killed.apiOptions = append(killed.apiOptions, deadAfter("PutSecretValue", 1))
 	rciam(t, acct, killed, "rotate-key").mustCode(t, 1)
 	tags := keySecretTags(t, acct)
-	if tags[r.TagKeyID] != before.KeyID || tags[r.TagPreviousKeyID] != "" {
+	if tags[bookkeeping.TagKeyID] != before.KeyID || tags[bookkeeping.TagPreviousKeyID] != "" {
 		t.Fatalf("not the crash state: tags %v", tags)
 	}
 
@@ -96,7 +97,7 @@ func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 		if w := writes(res.calls); len(w) != 1 || w[0] != "Secrets Manager.TagResource" {
 			t.Errorf("apply wrote %v, want only the key secret's tags", w)
 		}
-		if tags = keySecretTags(t, acct); tags[r.TagPreviousKeyID] != before.KeyID || tags[r.TagKeyID] == before.KeyID {
+		if tags = keySecretTags(t, acct); tags[bookkeeping.TagPreviousKeyID] != before.KeyID || tags[bookkeeping.TagKeyID] == before.KeyID {
 			t.Errorf("tags after apply: %v", tags)
 		}
 	}
@@ -110,7 +111,7 @@ func rotateKilledBetweenStoreAndTag(t *testing.T, applyFirst bool) {
 		t.Error("the cloud account does not hold the new key")
 	}
 	tags = keySecretTags(t, acct)
-	if tags[r.TagKeyID] != after.KeyID || tags[r.TagPreviousKeyID] != "" || tags[r.TagPreviousSince] != "" {
+	if tags[bookkeeping.TagKeyID] != after.KeyID || tags[bookkeeping.TagPreviousKeyID] != "" || tags[bookkeeping.TagPreviousSince] != "" {
 		t.Errorf("bookkeeping tags after the rotation: %v", tags)
 	}
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
@@ -190,7 +191,7 @@ func TestRotateKeyRollbackKilledAfterRestore(t *testing.T) {
 				return nil
 			}
 			rciam(t, acct, killed, "rotate-key").mustCode(t, 1)
-			if id := keySecretTags(t, acct)[r.TagKeyID]; id != before.KeyID {
+			if id := keySecretTags(t, acct)[bookkeeping.TagKeyID]; id != before.KeyID {
 				t.Fatalf("after the killed rollback the tag names %s, want %s", id, before.KeyID)
 			}
 			testenv.ProveKey(t, moto, acct, before.KeyID, storedKeySecret(t, acct))

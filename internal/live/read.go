@@ -117,6 +117,7 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 			s.Secrets[sec.Name] = sec
 		}
 	}
+	s.ReadBooks(time.Now().Add(s.ClockOffset))
 	for name, k := range known {
 		if p := s.Policy(name); p != nil && k.TagsKnown {
 			p.Tags, p.TagsKnown = k.Tags, true

@@ -13,6 +13,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	r "github.com/rciam/rciam/internal/resource"
 )
 
@@ -112,6 +113,7 @@ func TestInterruptedStore(t *testing.T) {
 		for _, k := range keys {
 			s.Keys = append(s.Keys, AccessKey{ID: k, Active: true})
 		}
+		s.ReadBooks(time.Now())
 		return s
 	}
 	for _, tc := range []struct {
@@ -119,11 +121,11 @@ func TestInterruptedStore(t *testing.T) {
 		s    *State
 		want string
 	}{
-		{"converged", state(r.KeyVersionID("AKIAOLD"), map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIAOLD"), ""},
-		{"died before tagging", state(r.KeyVersionID("AKIANEW"), map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), "AKIAOLD"},
-		{"tagged key gone", state(r.KeyVersionID("AKIANEW"), map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIANEW"), ""},
-		{"previous recorded", state(r.KeyVersionID("AKIANEW"), map[string]string{r.TagKeyID: "AKIAOLD", r.TagPreviousKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), ""},
-		{"stored by tag only", state("other", map[string]string{r.TagKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), ""},
+		{"converged", state(bookkeeping.KeyVersionID("AKIAOLD"), map[string]string{bookkeeping.TagKeyID: "AKIAOLD"}, "AKIAOLD"), ""},
+		{"died before tagging", state(bookkeeping.KeyVersionID("AKIANEW"), map[string]string{bookkeeping.TagKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), "AKIAOLD"},
+		{"tagged key gone", state(bookkeeping.KeyVersionID("AKIANEW"), map[string]string{bookkeeping.TagKeyID: "AKIAOLD"}, "AKIANEW"), ""},
+		{"previous recorded", state(bookkeeping.KeyVersionID("AKIANEW"), map[string]string{bookkeeping.TagKeyID: "AKIAOLD", bookkeeping.TagPreviousKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), ""},
+		{"stored by tag only", state("other", map[string]string{bookkeeping.TagKeyID: "AKIAOLD"}, "AKIAOLD", "AKIANEW"), ""},
 	} {
 		if got := tc.s.InterruptedStore(); got != tc.want {
 			t.Errorf("%s: InterruptedStore = %q, want %q", tc.name, got, tc.want)

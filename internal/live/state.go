@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	r "github.com/rciam/rciam/internal/resource"
 )
 
@@ -42,6 +43,8 @@ type State struct {
 	Secrets map[string]*Secret
 	// PasswordPolicy is the account password policy, nil when none is set.
 	PasswordPolicy *PasswordPolicy
+	// Books is rciam's bookkeeping, read from the two secrets (ReadBooks).
+	Books bookkeeping.Record
 	// StackOwned maps an address string ("role/redislabs-role") to the
 	// CloudFormation stack that owns the entity.
 	StackOwned map[string]string
@@ -181,48 +184,39 @@ func (s *State) Key(id string) *AccessKey {
 // Live reports whether the secret exists and is not scheduled for deletion.
 func (s *Secret) Live() bool { return s != nil && s.Deleted == nil }
 
-// How the stored secret was tied to a key (StoredKey).
-const (
-	ByVersion = "version" // the secret's current version id is the key's KeyVersionID
-	ByTag     = "tag"     // the secret's rciam:access-key-id tag
-	ByAdopt   = "adopt"   // an untagged secret (e.g. the CloudFormation template's) and a single key
-)
-
-// StoredKey returns the id of the access key whose secret is stored in the
-// key secret, and how that was established; "" when no secret is stored or
-// it cannot be tied to a key. A secret scheduled for deletion still counts:
-// restoring it brings the value back.
-func (s *State) StoredKey() (id, how string) {
-	sec := s.Secrets[r.KeySecretName]
-	if sec == nil || !sec.HasValue {
-		return "", ""
+// KeyIDs returns the ids of redislabs-user's access keys.
+func (s *State) KeyIDs() []string {
+	ids := make([]string, len(s.Keys))
+	for i, k := range s.Keys {
+		ids[i] = k.ID
 	}
-	for _, k := range s.Keys {
-		if sec.CurrentVersionID == r.KeyVersionID(k.ID) {
-			return k.ID, ByVersion
-		}
-	}
-	if id := sec.Tags[r.TagKeyID]; id != "" {
-		return id, ByTag
-	}
-	if len(s.Keys) == 1 {
-		return s.Keys[0].ID, ByAdopt
-	}
-	return "", ""
+	return ids
 }
 
-// InterruptedStore returns the key a run was replacing when it died
-// between storing the new key's secret and recording it: the secret's
-// version id names the stored key, no previous key is recorded, and the
-// key-id tag still names another key that exists. "" otherwise.
-func (s *State) InterruptedStore() string {
-	stored, how := s.StoredKey()
-	sec := s.Secrets[r.KeySecretName]
-	if how != ByVersion || sec.Tags[r.TagPreviousKeyID] != "" {
-		return ""
+// StoredKey returns the id of the access key whose secret is stored in the
+// key secret, and how that was established ("" when none can be told): see
+// bookkeeping.Record.StoredKey. A secret scheduled for deletion still
+// counts: restoring it brings the value back.
+func (s *State) StoredKey() (string, bookkeeping.How) { return s.Books.StoredKey(s.KeyIDs()) }
+
+// InterruptedStore returns the key a rotation was replacing when it died
+// between storing the new key's secret and recording it ("" when none).
+func (s *State) InterruptedStore() string { return s.Books.InterruptedStore(s.KeyIDs()) }
+
+// ReadBooks reads the bookkeeping record from the snapshot's two secrets,
+// judging the password marks' age at now (AWS's time). The reader does
+// this itself; snapshots made by hand call it once their secrets are set.
+func (s *State) ReadBooks(now time.Time) {
+	view := func(name string) *bookkeeping.Secret {
+		sec := s.Secrets[name]
+		if sec == nil {
+			return nil
+		}
+		v := &bookkeeping.Secret{Tags: sec.Tags}
+		if sec.HasValue {
+			v.CurrentVersion = sec.CurrentVersionID
+		}
+		return v
 	}
-	if tagged := sec.Tags[r.TagKeyID]; tagged != "" && tagged != stored && s.Key(tagged) != nil {
-		return tagged
-	}
-	return ""
+	s.Books = bookkeeping.Read(view(r.KeySecretName), view(r.PasswordSecretName), now)
 }

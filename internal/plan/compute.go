@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/iampolicy"
@@ -21,12 +20,6 @@ type Options struct {
 	// RemoveUnexpected removes policies that deny or limit what Redis
 	// Cloud needs (--remove-unexpected); without it they fail the plan.
 	RemoveUnexpected bool
-	// Now is AWS's time, against which password marks are dated (time.Now
-	// plus the snapshot's ClockOffset when zero).
-	Now time.Time
-	// OwnMarks are the password marks of the run computing the plan: never
-	// another run's to leave alone, always its own change to redo.
-	OwnMarks []string
 }
 
 // MaxPolicyVersions is IAM's limit of versions per managed policy.
@@ -60,13 +53,6 @@ type computer struct {
 	o Options
 	// created maps an address string to the ID of the step creating it.
 	created map[string]string
-}
-
-func (c *computer) now() time.Time {
-	if c.o.Now.IsZero() {
-		return time.Now().Add(c.l.ClockOffset) // marks are in AWS's time
-	}
-	return c.o.Now
 }
 
 func (c *computer) stackOwner(addr r.Address) string {

@@ -2,11 +2,11 @@ package plan
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
@@ -46,7 +46,7 @@ func (c *computer) keys() error {
 	userAddr := r.Addr(r.KindUser, r.UserName).String()
 	sec := c.l.Secrets[r.KeySecretName]
 	stored, how := c.l.StoredKey()
-	previous, interrupted := c.previousKey(sec)
+	previous, interrupted := c.l.Books.KeptKey(c.l.KeyIDs(), func(id string) bool { return c.l.Key(id).Active })
 	keep := ""
 	if k := c.l.Key(stored); k != nil && k.Active {
 		keep = stored
@@ -96,7 +96,7 @@ func (c *computer) keys() error {
 	secAddr := r.Addr(r.KindSecret, r.KeySecretName)
 	want := c.keySecretTags(keep)
 	if interrupted {
-		want[r.TagPreviousKeyID] = previous // as rotate-key would have tagged it
+		want[bookkeeping.TagPreviousKeyID] = previous // as rotate-key would have tagged it
 	}
 	if keep != "" {
 		c.b.change(r.AccessKey(r.UserName, keep), NoOp)
@@ -106,7 +106,7 @@ func (c *computer) keys() error {
 			c.b.change(secAddr, Update, "restore (scheduled for deletion)")
 			restore = c.b.step(Step{Op: OpRestoreSecret, Address: secAddr, Name: r.KeySecretName})
 		}
-		if how == live.ByAdopt && !c.o.NoAdoptTags {
+		if how == bookkeeping.ByAdopt && !c.o.NoAdoptTags {
 			c.b.change(secAddr, Update, "adopt: the stored secret belongs to key "+secret.MaskKeyID(keep))
 		}
 		c.tagStep(secAddr, OpTagSecret, r.KeySecretName, want, sec.Tags, restore)
@@ -139,42 +139,18 @@ func (c *computer) keys() error {
 // (the cloud account id recorded on the key secret), that Redis Cloud keeps
 // the old credential until it is sent the new one.
 func (c *computer) registeredWarning(what string) {
-	sec := c.l.Secrets[r.KeySecretName]
-	if sec == nil || sec.Tags[r.TagCloudAccountID] == "" {
-		return
+	if id := c.l.Books.CloudAccount; id > 0 {
+		c.b.warn(fmt.Sprintf("this account is registered with Redis Cloud (cloud account %d), which keeps the old %s: after apply, run 'rciam register --name NAME --force-update' to send it the new one",
+			id, what))
 	}
-	c.b.warn(fmt.Sprintf("this account is registered with Redis Cloud (cloud account %s), which keeps the old %s: after apply, run 'rciam register --name NAME --force-update' to send it the new one",
-		sec.Tags[r.TagCloudAccountID], what))
 }
 
-// previousKey returns the key a rotation keeps beside the stored one: the
-// one the secret's tag records as previous, or — when rotate-key died
-// between storing the new key's secret and recording it — the active key
-// the key-id tag still names (interrupted; an inactive one nobody can use,
-// and it goes).
-func (c *computer) previousKey(sec *live.Secret) (id string, interrupted bool) {
-	if sec == nil {
-		return "", false
-	}
-	if p := sec.Tags[r.TagPreviousKeyID]; p != "" {
-		return p, false
-	}
-	if tagged := c.l.InterruptedStore(); tagged != "" && c.l.Key(tagged).Active {
-		return tagged, true
-	}
-	return "", false
-}
-
-// keySecretTags are the tags the key secret must carry; the key id is
-// filled in by apply when the key is new.
+// keySecretTags are the tags the key secret must carry: the desired ones
+// and the bookkeeping of key keyID ("" for a new key: apply records it).
 func (c *computer) keySecretTags(keyID string) map[string]string {
-	t := map[string]string{}
+	t := bookkeeping.KeySecretTags(c.d.Region, keyID)
 	for k, v := range c.desiredSecret(r.KeySecretName).Tags {
 		t[k] = v
-	}
-	t[r.TagRegion] = c.d.Region
-	if keyID != "" {
-		t[r.TagKeyID] = keyID
 	}
 	return t
 }
@@ -194,11 +170,12 @@ func (c *computer) desiredSecret(name string) desired.Secret {
 // stored first, then set on the login; apply then confirms that the
 // stored version is still the one it set (else sets the login to the one
 // stored), and a run that overwrites a stored password or changes an
-// existing login's marks the secret until then (TagPasswordPending). A
-// fresh login and secret need no mark: the run that creates the login is
-// the first writer of both, and every later writer confirms. A mark older
-// than MarkLease is a stopped run's: the plan sets a new password and
-// removes it; a younger one is left to its run.
+// existing login's marks the secret until then (internal/bookkeeping
+// states the protocol). A fresh login and secret need no mark: the run
+// that creates the login is the first writer of both, and every later
+// writer confirms. A stopped run's mark (or this run's own unconfirmed
+// one) makes the plan set a new password and remove it; another live
+// run's is left to it.
 func (c *computer) password() {
 	userCreate := c.created[r.Addr(r.KindUser, r.UserName).String()]
 	ps := c.l.Secrets[r.PasswordSecretName]
@@ -210,14 +187,9 @@ func (c *computer) password() {
 	var stale []string
 	if ps != nil {
 		write.Exists, write.Restore = true, ps.Deleted != nil
-		var young []string
-		stale, young = r.StaleMarks(ps.Tags, c.now())
-		for _, m := range young {
-			if slices.Contains(c.o.OwnMarks, m) {
-				stale = append(stale, m) // this run's, unconfirmed: redone
-				continue
-			}
-			c.b.warn(fmt.Sprintf("%s: another run is changing the console password (%s, set %s): left to it", secAddr, m, ps.Tags[m]))
+		stale = c.l.Books.Stale()
+		for _, m := range c.l.Books.OthersLive() {
+			c.b.warn(fmt.Sprintf("%s: another run is changing the console password (%s, set %s): left to it", secAddr, m.Key, m.Value))
 		}
 	}
 	newPassword := lp == nil || ps == nil || !ps.HasValue || len(stale) > 0

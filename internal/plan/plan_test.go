@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
@@ -68,7 +69,7 @@ func TestEmptyAccountPlansEveryEntity(t *testing.T) {
 	if got := strings.Join(depOps(OpCreateLoginProfile), ","); got != "WritePassword,CreateUser" {
 		t.Errorf("CreateLoginProfile deps = %s", got)
 	}
-	if s := hasOp(p, OpStoreKeySecret); s.Tags[r.TagRegion] != "eu-west-1" || s.Tags[r.TagManagedBy] != "rciam" {
+	if s := hasOp(p, OpStoreKeySecret); s.Tags[bookkeeping.TagRegion] != "eu-west-1" || s.Tags[r.TagManagedBy] != "rciam" {
 		t.Errorf("key secret tags = %v", s.Tags)
 	}
 }
@@ -102,6 +103,7 @@ func TestDrift(t *testing.T) {
 		drift func(l *live.State)
 		ops   []Op
 		opts  Options
+		own   bool // the password mark is this run's own (bookkeeping.Books.Claim)
 	}{
 		{"template-made account: tags only", func(l *live.State) {
 			for _, p := range l.Policies {
@@ -115,58 +117,62 @@ func TestDrift(t *testing.T) {
 			l.Secrets[r.KeySecretName].Tags = map[string]string{}
 			l.Secrets[r.KeySecretName].CurrentVersionID = "random"
 			l.Secrets[r.PasswordSecretName].Tags = map[string]string{}
-		}, []Op{OpTagPolicy, OpTagPolicy, OpTagRole, OpTagRole, OpTagProfile, OpTagUser, OpTagSecret, OpTagSecret}, Options{}},
+		}, []Op{OpTagPolicy, OpTagPolicy, OpTagRole, OpTagRole, OpTagProfile, OpTagUser, OpTagSecret, OpTagSecret}, Options{}, false},
 		{"template-made account with --no-adopt-tags", func(l *live.State) {
 			l.Users["redislabs-user"].Tags = map[string]string{r.TagUsedBy: r.UsedByValue}
 			l.Secrets[r.KeySecretName].Tags = map[string]string{}
-		}, nil, Options{NoAdoptTags: true}},
-		{"user policy detached", func(l *live.State) { l.Users["redislabs-user"].AttachedPolicies = nil }, []Op{OpAttachUserPolicy}, Options{}},
+		}, nil, Options{NoAdoptTags: true}, false},
+		{"user policy detached", func(l *live.State) { l.Users["redislabs-user"].AttachedPolicies = nil }, []Op{OpAttachUserPolicy}, Options{}, false},
 		{"trust without MFA", func(l *live.State) {
 			l.Roles["redislabs-role"].Trust = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"168085023892"},"Action":"sts:AssumeRole"}]}`)
-		}, []Op{OpUpdateTrust}, Options{}},
+		}, []Op{OpUpdateTrust}, Options{}, false},
 		{"trust in another form, same meaning", func(l *live.State) {
 			l.Roles["redislabs-role"].Trust = []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["168085023892"]},"Action":["sts:AssumeRole"],"Condition":{"Bool":{"aws:MultiFactorAuthPresent":true}}}}`)
-		}, nil, Options{}},
-		{"role out of profile", func(l *live.State) { l.Profiles["redislabs-cluster-node-role"].Roles = []string{"other"} }, []Op{OpRemoveRoleFromProfile, OpAddRoleToProfile}, Options{}},
-		{"key inactive", func(l *live.State) { l.Keys[0].Active = false }, []Op{OpDeleteAccessKey, OpCreateAccessKey, OpStoreKeySecret}, Options{}},
-		{"login profile deleted", func(l *live.State) { l.LoginProfile = nil }, []Op{OpWritePassword, OpCreateLoginProfile}, Options{}},
-		{"password secret deleted for good", func(l *live.State) { delete(l.Secrets, r.PasswordSecretName) }, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}},
+		}, nil, Options{}, false},
+		{"role out of profile", func(l *live.State) { l.Profiles["redislabs-cluster-node-role"].Roles = []string{"other"} }, []Op{OpRemoveRoleFromProfile, OpAddRoleToProfile}, Options{}, false},
+		{"key inactive", func(l *live.State) { l.Keys[0].Active = false }, []Op{OpDeleteAccessKey, OpCreateAccessKey, OpStoreKeySecret}, Options{}, false},
+		{"login profile deleted", func(l *live.State) { l.LoginProfile = nil }, []Op{OpWritePassword, OpCreateLoginProfile}, Options{}, false},
+		{"password secret deleted for good", func(l *live.State) { delete(l.Secrets, r.PasswordSecretName) }, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}, false},
 		{"a run died between setting the console password and storing it", func(l *live.State) {
-			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = "2026-12-04T10:00:00Z"
-		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}},
+			l.Secrets[r.PasswordSecretName].Tags[bookkeeping.TagPasswordPending+"0a1b2c3d"] = "2026-12-04T10:00:00Z"
+		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}, false},
 		{"another run is changing the console password", func(l *live.State) {
-			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
-		}, nil, Options{}},
+			l.Secrets[r.PasswordSecretName].Tags[bookkeeping.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
+		}, nil, Options{}, false},
 		{"another run's mark, on a machine whose clock is AWS's, a minute behind ours", func(l *live.State) {
 			l.ClockOffset = -time.Minute
-			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
-		}, nil, Options{}},
+			l.Secrets[r.PasswordSecretName].Tags[bookkeeping.TagPasswordPending+"0a1b2c3d"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		}, nil, Options{}, false},
 		{"this run's own change was not confirmed", func(l *live.State) {
-			l.Secrets[r.PasswordSecretName].Tags[r.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
-		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{OwnMarks: []string{r.TagPasswordPending + "0a1b2c3d"}}},
+			l.Secrets[r.PasswordSecretName].Tags[bookkeeping.TagPasswordPending+"0a1b2c3d"] = time.Now().UTC().Format(time.RFC3339)
+		}, []Op{OpWritePassword, OpUpdateLoginProfile}, Options{}, true},
 		{"key secret scheduled for deletion", func(l *live.State) {
 			now := time.Now()
 			l.Secrets[r.KeySecretName].Deleted = &now
-		}, []Op{OpRestoreSecret}, Options{}},
-		{"password reset required", func(l *live.State) { l.LoginProfile.PasswordResetRequired = true }, []Op{OpUpdateLoginProfile}, Options{}},
+		}, []Op{OpRestoreSecret}, Options{}, false},
+		{"password reset required", func(l *live.State) { l.LoginProfile.PasswordResetRequired = true }, []Op{OpUpdateLoginProfile}, Options{}, false},
 		{"run died between secret write and tag", func(l *live.State) {
 			used := time.Now()
 			l.Keys = []live.AccessKey{{ID: "AKIAOLD", Active: false, LastUsed: &used, LastUsedRead: true}, {ID: "AKIANEW", Active: true}}
-			l.Secrets[r.KeySecretName].CurrentVersionID = r.KeyVersionID("AKIANEW")
-		}, []Op{OpDeleteAccessKey, OpTagSecret}, Options{}},
+			l.Secrets[r.KeySecretName].CurrentVersionID = bookkeeping.KeyVersionID("AKIANEW")
+		}, []Op{OpDeleteAccessKey, OpTagSecret}, Options{}, false},
 		{"unused orphan key", func(l *live.State) {
 			l.Keys = append(l.Keys, live.AccessKey{ID: "AKIAORPHAN", Active: true, LastUsedRead: true})
-		}, []Op{OpDeleteAccessKey}, Options{}},
+		}, []Op{OpDeleteAccessKey}, Options{}, false},
 		{"rotation's previous key is kept", func(l *live.State) {
 			l.Keys = append(l.Keys, live.AccessKey{ID: "AKIAPREV", Active: false, LastUsedRead: true})
-			l.Secrets[r.KeySecretName].Tags[r.TagPreviousKeyID] = "AKIAPREV"
-		}, nil, Options{}},
+			l.Secrets[r.KeySecretName].Tags[bookkeeping.TagPreviousKeyID] = "AKIAPREV"
+		}, nil, Options{}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			l := converged(d)
 			tc.drift(l)
+			l.ReadBooks(time.Now().Add(l.ClockOffset)) // as the reader judges marks: in AWS's time
+			for i := range l.Books.Marks {
+				l.Books.Marks[i].Own = tc.own
+			}
 			p, err := Compute(d, l, tc.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -221,6 +227,7 @@ func TestUsedUnknownKeyIsRefused(t *testing.T) {
 	d := want(t, desired.LayoutCloud)
 	l := converged(d)
 	delete(l.Secrets, r.KeySecretName)
+	l.ReadBooks(time.Now())
 	used := time.Now()
 	l.Keys[0].LastUsed, l.Keys[0].LastUsedRead = &used, true
 	_, err := Compute(d, l, Options{})
@@ -348,7 +355,8 @@ func TestInterruptedRotationKeepsThePreviousKey(t *testing.T) {
 	l := converged(d) // tag rciam:access-key-id = fixture.KeyID
 	used := time.Now()
 	l.Keys = []live.AccessKey{{ID: fixture.KeyID, Active: true, LastUsed: &used, LastUsedRead: true}, {ID: "AKIANEW", Active: true, LastUsed: &used, LastUsedRead: true}}
-	l.Secrets[r.KeySecretName].CurrentVersionID = r.KeyVersionID("AKIANEW")
+	l.Secrets[r.KeySecretName].CurrentVersionID = bookkeeping.KeyVersionID("AKIANEW")
+	l.ReadBooks(time.Now())
 	p, err := Compute(d, l, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +365,7 @@ func TestInterruptedRotationKeepsThePreviousKey(t *testing.T) {
 		t.Errorf("plan deletes %s", s.Target)
 	}
 	tag := hasOp(p, OpTagSecret)
-	if tag == nil || tag.Tags[r.TagKeyID] != "AKIANEW" || tag.Tags[r.TagPreviousKeyID] != fixture.KeyID {
+	if tag == nil || tag.Tags[bookkeeping.TagKeyID] != "AKIANEW" || tag.Tags[bookkeeping.TagPreviousKeyID] != fixture.KeyID {
 		t.Errorf("tag step = %+v", tag)
 	}
 	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "run 'rciam rotate-key' to finish the rotation") {

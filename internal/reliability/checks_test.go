@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/testenv"
 	"github.com/rciam/rciam/internal/testenv/faults"
 )
@@ -57,7 +58,7 @@ func count(t testing.TB, w *world) books {
 	stored := ""
 	if d, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(keySecretName)}); err == nil {
 		for _, tg := range d.Tags {
-			if aws.ToString(tg.Key) == "rciam:access-key-id" {
+			if aws.ToString(tg.Key) == bookkeeping.TagKeyID {
 				stored = aws.ToString(tg.Value)
 			}
 		}

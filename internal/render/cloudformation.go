@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	r "github.com/rciam/rciam/internal/resource"
 )
@@ -161,7 +162,7 @@ func userResources(s *desired.Set) []field {
 		{keyID, resource("AWS::SecretsManager::Secret", obj{
 			{"Name", keySec.Name}, {"Description", keySec.Description},
 			{"SecretString", getAtt(key, "SecretAccessKey")},
-			{"Tags", cfnTags(keySec.Tags, field{r.TagKeyID, ref(key)}, field{r.TagRegion, ref("AWS::Region")})}})},
+			{"Tags", cfnTags(keySec.Tags, field{bookkeeping.TagKeyID, ref(key)}, field{bookkeeping.TagRegion, ref("AWS::Region")})}})},
 		{pwID, resource("AWS::SecretsManager::Secret", obj{
 			{"Name", pwSec.Name}, {"Description", pwSec.Description},
 			{"GenerateSecretString", obj{

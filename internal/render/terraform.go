@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	r "github.com/rciam/rciam/internal/resource"
 )
@@ -143,12 +144,12 @@ func (t *tfWriter) user(s *desired.Set) {
 	kid, pid := idsOf(r.KindSecret, keySec.Name).tf, idsOf(r.KindSecret, pwSec.Name).tf
 	// The region tag is read from the password secret's ARN: the aws_region
 	// data source names that attribute differently in provider v5 and v6.
-	bookkeeping := [][2]string{{r.TagKeyID, key + ".id"}, {r.TagRegion, `split(":", aws_secretsmanager_secret.` + pid + `.arn)[3]`}}
+	books := [][2]string{{bookkeeping.TagKeyID, key + ".id"}, {bookkeeping.TagRegion, `split(":", aws_secretsmanager_secret.` + pid + `.arn)[3]`}}
 	if t.registered {
-		bookkeeping = append(bookkeeping, [2]string{r.TagCloudAccountID, "rediscloud_cloud_account." + cloudAccountID + ".id"})
+		books = append(books, [2]string{bookkeeping.TagCloudAccountID, "rediscloud_cloud_account." + cloudAccountID + ".id"})
 	}
 	t.block(`resource "aws_secretsmanager_secret" "`+kid+`"`,
-		attr("name", hclString(keySec.Name)), attr("description", hclString(keySec.Description)), tfTags(keySec.Tags, bookkeeping...))
+		attr("name", hclString(keySec.Name)), attr("description", hclString(keySec.Description)), tfTags(keySec.Tags, books...))
 	t.block(`resource "aws_secretsmanager_secret_version" "`+kid+`"`,
 		attr("secret_id", "aws_secretsmanager_secret."+kid+".id"), attr("secret_string", key+".secret"))
 	t.block(`resource "aws_secretsmanager_secret" "`+pid+`"`,

@@ -14,16 +14,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/keycheck"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
-
-// TagDeleteAfter records, with --grace, when the previous key may go.
-const TagDeleteAfter = "rciam:previous-delete-after"
 
 // IAM is the part of IAM a rotation uses.
 type IAM interface {
@@ -33,17 +30,14 @@ type IAM interface {
 	GetAccessKeyLastUsed(context.Context, *iam.GetAccessKeyLastUsedInput, ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
 }
 
-// Secrets is the part of Secrets Manager a rotation uses.
+// Secrets is the part of Secrets Manager a rotation uses: the books'
+// writes, and the key secret's version history, read only when a second
+// key was used (its secret's version in the history tells rciam's
+// discarded key, and the creation date of the version that replaced it
+// whether the key was used after that).
 type Secrets interface {
-	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
-	UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
-	TagResource(context.Context, *secretsmanager.TagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
-	UntagResource(context.Context, *secretsmanager.UntagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.UntagResourceOutput, error)
-	// ListSecretVersionIds is read only when a second key was used: its
-	// secret's version in the history tells rciam's discarded key, and the
-	// creation date of the version that replaced it whether the key was
-	// used after that.
-	ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
+	bookkeeping.Secrets
+	bookkeeping.VersionLister
 }
 
 // Registrar updates the Redis Cloud cloud account (nil: not registered).
@@ -59,8 +53,10 @@ type Registrar interface {
 type Rotator struct {
 	IAM     IAM
 	Secrets Secrets
-	Gate    keycheck.Gate
-	Redis   Registrar
+	// Books records the rotation on the key secret; nil: made from Secrets.
+	Books *bookkeeping.Books
+	Gate  keycheck.Gate
+	Redis Registrar
 	// Grace keeps the old key inactive for this long (--grace).
 	Grace time.Duration
 	Now   func() time.Time
@@ -127,6 +123,13 @@ func (rt *Rotator) logf(format string, args ...any) {
 	}
 }
 
+func (rt *Rotator) books() *bookkeeping.Books {
+	if rt.Books == nil {
+		rt.Books = &bookkeeping.Books{Secrets: rt.Secrets, Logf: rt.Logf}
+	}
+	return rt.Books
+}
+
 func (rt *Rotator) after(step string) error {
 	if rt.After != nil {
 		return rt.After(step)
@@ -156,10 +159,11 @@ func read(l *live.State) (*state, error) {
 			return nil, fmt.Errorf("%w: CloudFormation stack %s owns %s: rotate the key through the stack (a new AWS::IAM::AccessKey Serial), not with rciam", ErrRefused, stack, addr)
 		}
 	}
+	rec := l.Books
 	st := &state{user: r.UserName, current: k, versionID: sec.CurrentVersionID,
-		previous: sec.Tags[r.TagPreviousKeyID], since: sec.Tags[r.TagPreviousSince], deleteAfter: sec.Tags[TagDeleteAfter],
+		previous: rec.Previous, since: rec.PreviousSince, deleteAfter: rec.DeleteAfter,
 		stackOwned: l.StackOwned}
-	st.interpretBookkeeping(l, sec.Tags)
+	st.interpretBookkeeping(l)
 	for _, o := range l.Keys {
 		if o.ID != stored {
 			st.others = append(st.others, o)
@@ -167,9 +171,6 @@ func read(l *live.State) (*state, error) {
 	}
 	return st, nil
 }
-
-// bookkeepingTags are the tags a rotation keeps while it is under way.
-var bookkeepingTags = []string{r.TagPreviousKeyID, r.TagPreviousSince, TagDeleteAfter}
 
 // interpretBookkeeping settles which key is the previous one when the tags
 // alone would mislead:
@@ -182,7 +183,7 @@ var bookkeepingTags = []string{r.TagPreviousKeyID, r.TagPreviousSince, TagDelete
 //     and untagging) or is the stored key itself (a rollback died before
 //     untagging): its rotation is over, and a leftover previous-since
 //     would make this rotation's switch look done before it happened.
-func (st *state) interpretBookkeeping(l *live.State, tags map[string]string) {
+func (st *state) interpretBookkeeping(l *live.State) {
 	stored := st.current.ID
 	if tagged := l.InterruptedStore(); tagged != "" {
 		st.previous, st.retag = tagged, true
@@ -192,11 +193,7 @@ func (st *state) interpretBookkeeping(l *live.State, tags map[string]string) {
 		return
 	}
 	st.since, st.deleteAfter = "", ""
-	for _, t := range bookkeepingTags {
-		if _, ok := tags[t]; ok {
-			st.staleTags = append(st.staleTags, t)
-		}
-	}
+	st.staleTags = bookkeeping.StaleRotationTags(l.Books)
 }
 
 // DryRun lists the steps Run would take, changing nothing. It reads what
@@ -214,7 +211,7 @@ func (rt *Rotator) DryRun(ctx context.Context, l *live.State) ([]string, error) 
 		}
 		steps = append(steps, "retire the previous key "+secret.MaskKeyID(st.previous)+" (if its grace period is over and it was not used since the switch)")
 	}
-	h := &history{secrets: rt.Secrets}
+	h := &history{lister: rt.Secrets}
 	for _, o := range st.others {
 		if o.ID == st.previous {
 			continue

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
@@ -33,6 +34,7 @@ func snapshot(version string, tags map[string]string, keys ...string) *live.Stat
 	for _, k := range keys {
 		l.Keys = append(l.Keys, live.AccessKey{ID: k, Active: true, LastUsed: &used, LastUsedRead: true})
 	}
+	l.ReadBooks(time.Now())
 	return l
 }
 
@@ -48,25 +50,25 @@ func TestReadBookkeeping(t *testing.T) {
 		stale             []string
 	}{
 		{name: "converged",
-			l:       snapshot(r.KeyVersionID(keyA), map[string]string{r.TagKeyID: keyA}, keyA),
+			l:       snapshot(bookkeeping.KeyVersionID(keyA), map[string]string{bookkeeping.TagKeyID: keyA}, keyA),
 			current: keyA},
 		{name: "killed between PutSecretValue and TagResource",
-			l:       snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			l:       snapshot(bookkeeping.KeyVersionID(keyB), map[string]string{bookkeeping.TagKeyID: keyA}, keyA, keyB),
 			current: keyB, previous: keyA, retag: true},
 		{name: "same, with a previous-since left by an earlier rotation",
-			l:       snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyA, r.TagPreviousSince: since}, keyA, keyB),
-			current: keyB, previous: keyA, retag: true, stale: []string{r.TagPreviousSince}},
+			l:       snapshot(bookkeeping.KeyVersionID(keyB), map[string]string{bookkeeping.TagKeyID: keyA, bookkeeping.TagPreviousSince: since}, keyA, keyB),
+			current: keyB, previous: keyA, retag: true, stale: []string{bookkeeping.TagPreviousSince}},
 		{name: "stored and tagged, Redis Cloud not switched",
-			l:       snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyB, r.TagPreviousKeyID: keyA}, keyA, keyB),
+			l:       snapshot(bookkeeping.KeyVersionID(keyB), map[string]string{bookkeeping.TagKeyID: keyB, bookkeeping.TagPreviousKeyID: keyA}, keyA, keyB),
 			current: keyB, previous: keyA},
 		{name: "previous key deleted, its tags not removed",
-			l:       snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyB, r.TagPreviousKeyID: keyA, r.TagPreviousSince: since}, keyB),
-			current: keyB, stale: []string{r.TagPreviousKeyID, r.TagPreviousSince}},
+			l:       snapshot(bookkeeping.KeyVersionID(keyB), map[string]string{bookkeeping.TagKeyID: keyB, bookkeeping.TagPreviousKeyID: keyA, bookkeeping.TagPreviousSince: since}, keyB),
+			current: keyB, stale: []string{bookkeeping.TagPreviousKeyID, bookkeeping.TagPreviousSince}},
 		{name: "rollback killed after restoring the secret",
-			l:       snapshot("restored-version", map[string]string{r.TagKeyID: keyA, r.TagPreviousKeyID: keyA}, keyA, keyB),
-			current: keyA, stale: []string{r.TagPreviousKeyID}},
+			l:       snapshot("restored-version", map[string]string{bookkeeping.TagKeyID: keyA, bookkeeping.TagPreviousKeyID: keyA}, keyA, keyB),
+			current: keyA, stale: []string{bookkeeping.TagPreviousKeyID}},
 		{name: "tag-only secret: the other key is not taken for the previous one",
-			l:       snapshot("adopted-version", map[string]string{r.TagKeyID: keyA}, keyA, keyB),
+			l:       snapshot("adopted-version", map[string]string{bookkeeping.TagKeyID: keyA}, keyA, keyB),
 			current: keyA},
 	}
 	for _, c := range cases {
@@ -90,7 +92,7 @@ func TestReadBookkeeping(t *testing.T) {
 // the stack: read refuses, naming the stack, before anything changes.
 func TestReadRefusesStackOwnedKey(t *testing.T) {
 	for _, addr := range []string{r.AccessKey(r.UserName, keyA).String(), r.Addr(r.KindSecret, r.KeySecretName).String()} {
-		l := snapshot(r.KeyVersionID(keyA), map[string]string{r.TagKeyID: keyA}, keyA)
+		l := snapshot(bookkeeping.KeyVersionID(keyA), map[string]string{bookkeeping.TagKeyID: keyA}, keyA)
 		l.StackOwned = map[string]string{addr: "RedisCloud"}
 		_, err := read(l)
 		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "stack RedisCloud owns "+addr) || strings.Contains(err.Error(), "\n") {
@@ -101,7 +103,7 @@ func TestReadRefusesStackOwnedKey(t *testing.T) {
 
 // --dry-run says an interrupted store is finished, not refused.
 func TestDryRunAfterInterruptedStore(t *testing.T) {
-	l := snapshot(r.KeyVersionID(keyB), map[string]string{r.TagKeyID: keyA}, keyA, keyB)
+	l := snapshot(bookkeeping.KeyVersionID(keyB), map[string]string{bookkeeping.TagKeyID: keyA}, keyA, keyB)
 	steps, err := (&Rotator{}).DryRun(context.Background(), l)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +184,7 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 	restored := "restored-version" // what a rollback's PutSecretValue wrote
 	used := time.Now().Add(-time.Hour).Truncate(time.Second)
 	snap := func() *live.State {
-		l := snapshot(restored, map[string]string{r.TagKeyID: keyA}, keyA, keyB)
+		l := snapshot(restored, map[string]string{bookkeeping.TagKeyID: keyA}, keyA, keyB)
 		l.Keys[1].LastUsed = &used
 		return l
 	}
@@ -204,9 +206,9 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 	}
 	// created: keyA's version, then keyB's, then the restore at replaced.
 	created := func(replaced time.Time) map[string]time.Time {
-		return map[string]time.Time{r.KeyVersionID(keyA): used.Add(-3 * time.Hour), r.KeyVersionID(keyB): used.Add(-2 * time.Hour), restored: replaced}
+		return map[string]time.Time{bookkeeping.KeyVersionID(keyA): used.Add(-3 * time.Hour), bookkeeping.KeyVersionID(keyB): used.Add(-2 * time.Hour), restored: replaced}
 	}
-	replacedBefore := map[string]bool{r.KeyVersionID(keyA): false, r.KeyVersionID(keyB): false, restored: true}
+	replacedBefore := map[string]bool{bookkeeping.KeyVersionID(keyA): false, bookkeeping.KeyVersionID(keyB): false, restored: true}
 	cases := []struct {
 		name     string
 		l        *live.State
@@ -228,25 +230,25 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 			refused: "has been used since", lists: 1},
 		{name: "the replacing version is the earliest after its own, not the current one",
 			l:        snap(),
-			versions: map[string]bool{r.KeyVersionID(keyB): false, "in-between": false, restored: true},
-			created:  map[string]time.Time{r.KeyVersionID(keyB): used.Add(-2 * time.Hour), "in-between": used.Add(-10 * time.Minute), restored: used.Add(time.Minute)},
+			versions: map[string]bool{bookkeeping.KeyVersionID(keyB): false, "in-between": false, restored: true},
+			created:  map[string]time.Time{bookkeeping.KeyVersionID(keyB): used.Add(-2 * time.Hour), "in-between": used.Add(-10 * time.Minute), restored: used.Add(time.Minute)},
 			refused:  "has been used since", lists: 1},
 		{name: "a version stamped the same instant as its own counts as the replacement",
 			l:        snap(),
-			versions: map[string]bool{r.KeyVersionID(keyB): false, "same-instant": false, restored: true},
-			created:  map[string]time.Time{r.KeyVersionID(keyB): used.Add(-2 * time.Hour), "same-instant": used.Add(-2 * time.Hour), restored: used.Add(time.Minute)},
+			versions: map[string]bool{bookkeeping.KeyVersionID(keyB): false, "same-instant": false, restored: true},
+			created:  map[string]time.Time{bookkeeping.KeyVersionID(keyB): used.Add(-2 * time.Hour), "same-instant": used.Add(-2 * time.Hour), restored: used.Add(time.Minute)},
 			refused:  "has been used since", lists: 1},
 		{name: "no creation dates: refused",
 			l: snap(), versions: replacedBefore,
 			refused: "cannot be told", lists: 1},
 		{name: "the replacing version has no creation date: refused",
 			l: snap(), versions: replacedBefore,
-			created: map[string]time.Time{r.KeyVersionID(keyA): used.Add(-3 * time.Hour), r.KeyVersionID(keyB): used.Add(-2 * time.Hour)},
+			created: map[string]time.Time{bookkeeping.KeyVersionID(keyA): used.Add(-3 * time.Hour), bookkeeping.KeyVersionID(keyB): used.Add(-2 * time.Hour)},
 			refused: "cannot be told", lists: 1},
 		{name: "no version after its own (AWSCURRENT moved back): refused",
 			l:        snap(),
-			versions: map[string]bool{r.KeyVersionID(keyA): true, r.KeyVersionID(keyB): false},
-			created:  map[string]time.Time{r.KeyVersionID(keyA): used.Add(-3 * time.Hour), r.KeyVersionID(keyB): used.Add(-2 * time.Hour)},
+			versions: map[string]bool{bookkeeping.KeyVersionID(keyA): true, bookkeeping.KeyVersionID(keyB): false},
+			created:  map[string]time.Time{bookkeeping.KeyVersionID(keyA): used.Add(-3 * time.Hour), bookkeeping.KeyVersionID(keyB): used.Add(-2 * time.Hour)},
 			refused:  "cannot be told", lists: 1},
 		{name: "last use not read: refused",
 			l: lastUseUnread(snap()), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
@@ -261,11 +263,11 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 			refused: "Redis Cloud cloud account uses key", lists: 1},
 		{name: "never stored: refused",
 			l:        snap(),
-			versions: map[string]bool{r.KeyVersionID(keyA): false, restored: true}, created: created(used.Add(10 * time.Second)),
+			versions: map[string]bool{bookkeeping.KeyVersionID(keyA): false, restored: true}, created: created(used.Add(10 * time.Second)),
 			refused: "second key", lists: 1},
 		{name: "its version is the current one (stored since the snapshot): refused",
 			l:        snap(),
-			versions: map[string]bool{restored: false, r.KeyVersionID(keyB): true}, created: created(used.Add(10 * time.Second)),
+			versions: map[string]bool{restored: false, bookkeeping.KeyVersionID(keyB): true}, created: created(used.Add(10 * time.Second)),
 			refused: "second key", lists: 1},
 		{name: "stack-owned, otherwise deletable: refused without reading the history",
 			l: stackOwned(snap()), versions: replacedBefore, created: created(used.Add(10 * time.Second)),
@@ -293,8 +295,8 @@ func TestClearOthersDiscardedKey(t *testing.T) {
 			versions: map[string]bool{restored: true},
 			deleted:  []string{keyB}},
 		{name: "one key: nothing read, nothing deleted",
-			l:        snapshot(r.KeyVersionID(keyA), map[string]string{r.TagKeyID: keyA}, keyA),
-			versions: map[string]bool{r.KeyVersionID(keyA): true}},
+			l:        snapshot(bookkeeping.KeyVersionID(keyA), map[string]string{bookkeeping.TagKeyID: keyA}, keyA),
+			versions: map[string]bool{bookkeeping.KeyVersionID(keyA): true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,10 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
@@ -49,8 +48,7 @@ func (rt *Rotator) Run(ctx context.Context, l *live.State) (*Result, error) {
 // have. A run that dies in between is read the same way again.
 func (rt *Rotator) repairBookkeeping(ctx context.Context, st *state) error {
 	if len(st.staleTags) > 0 {
-		if _, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName),
-			TagKeys: st.staleTags}); err != nil {
+		if err := rt.books().Untag(ctx, st.staleTags); err != nil {
 			return awsclient.Wrap("clear the bookkeeping tags of an earlier rotation", err)
 		}
 	}
@@ -58,7 +56,7 @@ func (rt *Rotator) repairBookkeeping(ctx context.Context, st *state) error {
 		return nil
 	}
 	rt.logf("an earlier run stored the secret of %s but did not record it: recording it", secret.MaskKeyID(st.current.ID))
-	return rt.tag(ctx, map[string]string{r.TagKeyID: st.current.ID, r.TagPreviousKeyID: st.previous})
+	return rt.books().RecordStored(ctx, st.current.ID, st.previous)
 }
 
 // finishPrevious completes what an earlier rotation left: done reports
@@ -113,7 +111,7 @@ func (rt *Rotator) finishPrevious(ctx context.Context, st *state, l *live.State)
 // clearOthers deletes keys provably orphaned (see orphaned) and refuses
 // when another key may be in use.
 func (rt *Rotator) clearOthers(ctx context.Context, st *state) error {
-	h := &history{secrets: rt.Secrets}
+	h := &history{lister: rt.Secrets}
 	for _, o := range st.others {
 		why, err := rt.orphaned(ctx, st, o, h)
 		if err != nil {
@@ -132,23 +130,15 @@ func (rt *Rotator) clearOthers(ctx context.Context, st *state) error {
 // whyDiscarded is why a used key rciam replaced may go.
 const whyDiscarded = "used, but rciam stored its secret and later replaced it, and it was not used after that: a key an interrupted run discarded"
 
-// usedAfterReplaceMargin is how long after the key secret's version that
-// replaced a key's a recorded use of that key still counts as before the
-// replacement. IAM records last use late and coarsely (a use just before
-// the replacement, such as rotate's own key-works check, may be stamped a
-// little after it), hence the margin; for the same reason a recent use may
-// not be recorded yet, which is why Redis Cloud, when registered, is also
-// asked whether it holds the key.
-const usedAfterReplaceMargin = time.Minute
-
 // orphaned says why another key of the user may be deleted, or refuses:
 // a key a CloudFormation stack owns is never touched (refused); an
 // inactive key cannot sign anything; a never-used one cannot be in use; a
 // used one is rciam's own discarded key when the key secret's history
-// holds its version (rciam stores each key's secret under KeyVersionID),
-// that version is no longer the current one, Redis Cloud (when
-// registered) does not hold it, and it was last used no later than the
-// version that replaced it was created (plus usedAfterReplaceMargin).
+// holds its version (internal/bookkeeping), that version is no longer the
+// current one, Redis Cloud (when registered) does not hold it — asked
+// because IAM records a recent use late — and it was last used no later
+// than the version that replaced it was created (plus
+// bookkeeping.UsedAfterReplaceMargin).
 // Whoever read the secret before it was replaced (a concurrent apply's
 // outputs, a pipeline that registered Redis Cloud itself) may use the key
 // since: any later use, or a date that cannot be read, is refused.
@@ -164,11 +154,11 @@ func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h 
 	case o.LastUsedRead && o.LastUsed == nil:
 		return "never used", nil
 	}
-	v, seen, err := h.version(ctx, r.KeyVersionID(o.ID))
+	hist, err := h.read(ctx)
 	if err != nil {
 		return "", err
 	}
-	if !seen || v.Current {
+	if seen, current := hist.Stored(o.ID); !seen || current {
 		return "", fmt.Errorf("%w: %s has a second key %s (active, created %s) whose secret rciam does not hold: delete it or run 'rciam apply', then rotate",
 			ErrRefused, st.user, mask, o.Created.UTC().Format("2006-01-02"))
 	}
@@ -183,7 +173,7 @@ func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h 
 		}
 	}
 	deleteIt := fmt.Sprintf("once nothing uses it, delete it with 'aws iam delete-access-key --user-name %s --access-key-id <its id>', then rotate", st.user)
-	replaced, known := h.replacedAt(r.KeyVersionID(o.ID))
+	replaced, known := hist.ReplacedAt(o.ID)
 	switch {
 	case !known:
 		return "", fmt.Errorf("%w: the secret of key %s was stored in %s and later replaced, but when it was replaced cannot be told from the secret's version history (a creation date is missing), so it may have been used since: %s",
@@ -191,7 +181,7 @@ func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h 
 	case !o.LastUsedRead || o.LastUsed == nil:
 		return "", fmt.Errorf("%w: the secret of key %s was stored in %s and later replaced (at %s), but when the key was last used is unknown, so it may be in use: %s",
 			ErrRefused, mask, r.KeySecretName, replaced.UTC().Format(time.RFC3339), deleteIt)
-	case o.LastUsed.After(replaced.Add(usedAfterReplaceMargin)):
+	case o.LastUsed.After(replaced.Add(bookkeeping.UsedAfterReplaceMargin)):
 		return "", fmt.Errorf("%w: the secret of key %s was stored in %s and later replaced (at %s), but the key has been used since (last at %s), so something may still use it: %s",
 			ErrRefused, mask, r.KeySecretName, replaced.UTC().Format(time.RFC3339), o.LastUsed.UTC().Format(time.RFC3339), deleteIt)
 	}
@@ -200,50 +190,19 @@ func (rt *Rotator) orphaned(ctx context.Context, st *state, o live.AccessKey, h 
 
 // history is the key secret's version history, listed on first use.
 type history struct {
-	secrets  Secrets
-	read     bool
-	versions map[string]live.SecretVersion // by version id
-	// truncated: the listing stopped before the last page.
-	truncated bool
+	lister bookkeeping.VersionLister
+	h      *bookkeeping.History
 }
 
-// version reports whether the key secret has held version id (seen), and
-// what is known of it.
-func (h *history) version(ctx context.Context, id string) (v live.SecretVersion, seen bool, err error) {
-	if !h.read {
-		if h.versions, h.truncated, err = live.SecretVersions(ctx, h.secrets, r.KeySecretName); err != nil {
-			return live.SecretVersion{}, false, err
+func (h *history) read(ctx context.Context) (*bookkeeping.History, error) {
+	if h.h == nil {
+		hist, err := bookkeeping.ReadHistory(ctx, h.lister)
+		if err != nil {
+			return nil, err
 		}
-		h.read = true
+		h.h = hist
 	}
-	v, seen = h.versions[id]
-	return v, seen, nil
-}
-
-// replacedAt is when version id was replaced: the creation date of the
-// earliest other version created no earlier than id itself (a version
-// stamped the same instant counts: its date is no later than the real
-// replacement's, so the bound only gets stricter). known is false when
-// that cannot be told: id's date, or any other version's, is missing, the
-// listing was cut short, or no version came after it (AWSCURRENT was moved
-// back to an older one). The history must have been read (version).
-func (h *history) replacedAt(id string) (at time.Time, known bool) {
-	own, ok := h.versions[id]
-	if !ok || own.Created == nil || h.truncated {
-		return time.Time{}, false
-	}
-	for vid, v := range h.versions {
-		if vid == id {
-			continue
-		}
-		if v.Created == nil {
-			return time.Time{}, false
-		}
-		if !v.Created.Before(*own.Created) && (!known || v.Created.Before(at)) {
-			at, known = *v.Created, true
-		}
-	}
-	return at, known
+	return h.h, nil
 }
 
 func (rt *Rotator) rotate(ctx context.Context, st *state) (*Result, error) {
@@ -321,7 +280,7 @@ func (rt *Rotator) retire(ctx context.Context, old string, res *Result) error {
 	}
 	if rt.Grace > 0 {
 		res.KeptUntil = rt.now().Add(rt.Grace).UTC().Truncate(time.Second)
-		return rt.tag(ctx, map[string]string{TagDeleteAfter: res.KeptUntil.Format(time.RFC3339)})
+		return rt.books().RecordDeleteAfter(ctx, res.KeptUntil)
 	}
 	if err := rt.deleteOld(ctx, old); err != nil {
 		return forward(err)
@@ -336,57 +295,39 @@ func (rt *Rotator) deleteOld(ctx context.Context, old string) error {
 	if err := rt.after(StepDeleteOld); err != nil {
 		return err
 	}
-	_, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName),
-		TagKeys: bookkeepingTags})
-	return awsclient.Wrap("clear the rotation's bookkeeping tags", err)
+	return rt.books().ClearRotation(ctx)
 }
 
 // storeSecret writes the new key's secret (the old value becomes
 // AWSPREVIOUS) and records both keys.
 func (rt *Rotator) storeSecret(ctx context.Context, newID string, value secret.Value, old string) error {
-	if _, err := rt.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(r.KeySecretName),
-		SecretString: aws.String(value.Reveal()), ClientRequestToken: aws.String(r.KeyVersionID(newID))}); err != nil {
-		return awsclient.Wrap("store the new key's secret", err)
-	}
-	return rt.tag(ctx, map[string]string{r.TagKeyID: newID, r.TagPreviousKeyID: old})
+	return awsclient.Wrap("store the new key's secret", rt.books().StoreKey(ctx, bookkeeping.KeyWrite{KeyID: newID, Secret: value, Exists: true, Previous: old}))
 }
 
+// mark records that Redis Cloud was switched to the new key.
 func (rt *Rotator) mark(ctx context.Context) error {
-	if err := rt.tag(ctx, map[string]string{r.TagPreviousSince: rt.now().UTC().Format(time.RFC3339)}); err != nil {
+	if err := rt.books().RecordSwitched(ctx, rt.now()); err != nil {
 		return err
 	}
 	return rt.after(StepMarkSwitched)
 }
 
-func (rt *Rotator) tag(ctx context.Context, tags map[string]string) error {
-	var list []smtypes.Tag
-	for k, v := range tags {
-		list = append(list, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	_, err := rt.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(r.KeySecretName), Tags: list})
-	return awsclient.Wrap("tag secret "+r.KeySecretName, err)
-}
-
 // rollback undoes a rotation that failed before Redis Cloud took the new
-// key: the stored secret goes back to the old key's version, the new key
-// is deleted. It runs even after an interrupt, bounded on its own.
-//
-// The key-id tag goes back to the old key before the secret does: until
-// the secret is restored its version id still names the new key (a next
-// run then finishes forward), and once it is restored the tag names the
-// key it belongs to, whatever version id the restore wrote.
+// key: the books put the old key's secret back (bookkeeping.Books.RollBack
+// says in which order), then the new key is deleted. It runs even after an
+// interrupt, bounded on its own.
 func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored bool, step string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	old := st.current.ID
 	var errs []string
 	if stored {
-		if err := rt.tag(ctx, map[string]string{r.TagKeyID: old}); err != nil {
+		var oldValue secret.Value
+		if rt.StoredSecret != nil {
+			oldValue = *rt.StoredSecret
+		}
+		if err := rt.books().RollBack(ctx, old, newID, oldValue, st.versionID); err != nil {
 			errs = append(errs, err.Error())
-		} else if err := rt.restoreSecret(ctx, st, newID); err != nil {
-			errs = append(errs, "restore the stored secret: "+awsclient.Short(err))
-		} else if _, err := rt.Secrets.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(r.KeySecretName), TagKeys: bookkeepingTags}); err != nil {
-			errs = append(errs, "untag: "+awsclient.Short(err))
 		}
 	}
 	if len(errs) == 0 {
@@ -398,20 +339,6 @@ func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored
 		return fmt.Errorf("rotation failed at %s (%v) and the rollback did not finish (%s): run 'rciam rotate-key' or 'rciam apply' again", step, cause, errs[0])
 	}
 	return fmt.Errorf("rotation failed at %s (%v); rolled back: key %s is still active, stored and used by Redis Cloud", step, cause, secret.MaskKeyID(old))
-}
-
-// restoreSecret makes the old key's secret current again: written back as
-// a new version when the old value is known (the tag then names its key),
-// else by moving AWSCURRENT back to the old version.
-func (rt *Rotator) restoreSecret(ctx context.Context, st *state, newID string) error {
-	if rt.StoredSecret != nil && !rt.StoredSecret.IsZero() {
-		_, err := rt.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(r.KeySecretName),
-			SecretString: aws.String(rt.StoredSecret.Reveal())})
-		return err
-	}
-	_, err := rt.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(r.KeySecretName),
-		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(st.versionID), RemoveFromVersionId: aws.String(r.KeyVersionID(newID))})
-	return err
 }
 
 // forward marks an error after Redis Cloud took the new key: nothing is

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/iampolicy"
 )
 
@@ -153,7 +154,7 @@ func CheckSpec(t testing.TB, m *Moto, a *Account, want Spec) SpecState {
 	for _, tg := range ks.Tags {
 		kt[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
-	if kt["ManagedBy"] != "rciam" || kt["rciam:access-key-id"] != st.KeyID || kt["rciam:region"] != Region {
+	if kt["ManagedBy"] != "rciam" || kt[bookkeeping.TagKeyID] != st.KeyID || kt[bookkeeping.TagRegion] != Region {
 		t.Errorf("key secret tags = %v, want ManagedBy=rciam, rciam:access-key-id=%s, rciam:region=%s", kt, st.KeyID, Region)
 	}
 	kv, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("/redislabsuser/secret_access_key")})
@@ -183,7 +184,7 @@ func CheckSpec(t testing.TB, m *Moto, a *Account, want Spec) SpecState {
 		t.Fatalf("password secret: %v", err)
 	}
 	for _, tg := range ps.Tags {
-		if strings.HasPrefix(aws.ToString(tg.Key), "rciam:password-pending:") {
+		if strings.HasPrefix(aws.ToString(tg.Key), bookkeeping.TagPasswordPending) {
 			t.Errorf("password secret still carries %s: a run's password change was left unfinished", aws.ToString(tg.Key))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/iampolicy"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
@@ -183,11 +184,7 @@ func (v *verifier) keys() {
 			active = append(active, k.ID)
 		}
 	}
-	sec := v.l.Secrets[r.KeySecretName]
-	prev := ""
-	if sec != nil {
-		prev = sec.Tags[r.TagPreviousKeyID]
-	}
+	prev := v.l.Books.Previous
 	switch {
 	case len(active) == 0:
 		v.add("access-keys", addr.String(), Fail, "has no active access key: "+repair+" (a new key needs registering again: rciam register)")
@@ -209,7 +206,7 @@ func (v *verifier) keySecret() {
 	if sec == nil {
 		return
 	}
-	if rec := sec.Tags[r.TagRegion]; rec != "" && rec != v.l.Region {
+	if rec := v.l.Books.Region; rec != "" && rec != v.l.Region {
 		v.add("region", addr.String(), Warn, fmt.Sprintf("rciam recorded region %s, this run uses %s: pass --region %s", rec, v.l.Region, rec))
 	}
 	p := v.ev.Proof
@@ -222,8 +219,8 @@ func (v *verifier) keySecret() {
 		v.add("key-secret", addr.String(), Fail, fmt.Sprintf("the stored key signs as %s, not %s: %s", p.ARN, r.UserName, repair))
 	default:
 		msg := "belongs to key " + secret.MaskKeyID(p.KeyID) + " (STS answered as " + r.UserName + ")"
-		if tag := sec.Tags[r.TagKeyID]; tag != p.KeyID {
-			v.add("key-secret", addr.String(), Warn, msg+", but tag "+r.TagKeyID+" does not name it: 'rciam apply' fixes the tag")
+		if tag := v.l.Books.KeyID; tag != p.KeyID {
+			v.add("key-secret", addr.String(), Warn, msg+", but tag "+bookkeeping.TagKeyID+" does not name it: 'rciam apply' fixes the tag")
 			return
 		}
 		v.add("key-secret", addr.String(), Pass, msg)
@@ -263,8 +260,8 @@ func (v *verifier) secrets() {
 	if sec == nil {
 		return
 	}
-	if marks := r.PasswordPending(sec.Tags); len(marks) > 0 {
-		v.add("password-secret", addr.String(), Fail, "a run is changing the console password, or stopped while changing it ("+strings.Join(marks, ", ")+"): the stored password may not be the login's: "+repair)
+	if rec := v.l.Books; rec.Pending() {
+		v.add("password-secret", addr.String(), Fail, "a run is changing the console password, or stopped while changing it ("+strings.Join(rec.MarkKeys(), ", ")+"): the stored password may not be the login's: "+repair)
 		return
 	}
 	var body struct {

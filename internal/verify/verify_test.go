@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/secret"
@@ -69,7 +70,7 @@ func TestChecks(t *testing.T) {
 		{"reset required", func(l *live.State, _ *Evidence) { l.LoginProfile.PasswordResetRequired = true }, "login-profile", "login-profile/redislabs-user", Fail, "reset"},
 		{"password malformed", func(_ *live.State, ev *Evidence) { ev.PasswordSecret = secret.New("hunter2") }, "password-secret", "secret//redislabsuser/password", Fail, `{"password"`},
 		{"a run stopped while changing the password", func(l *live.State, _ *Evidence) {
-			l.Secrets["/redislabsuser/password"].Tags["rciam:password-pending:0a1b2c3d"] = "2026-12-04T10:00:00Z"
+			l.Secrets["/redislabsuser/password"].Tags[bookkeeping.TagPasswordPending+"0a1b2c3d"] = "2026-12-04T10:00:00Z"
 		}, "password-secret", "secret//redislabsuser/password", Fail, "may not be the login's"},
 		{"instance policy edited by hand", func(l *live.State, _ *Evidence) {
 			l.Policies["redislabsinstancerolepolicy"].Document = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}`)
@@ -93,6 +94,7 @@ func TestChecks(t *testing.T) {
 			t.Parallel()
 			l, ev := fixture.Converged(d), good()
 			tc.drift(l, &ev)
+			l.ReadBooks(time.Now())
 			rep := Run(d, l, ev)
 			c := find(rep, tc.id, tc.resource)
 			if c == nil || c.Status != tc.status || !strings.Contains(c.Message, tc.says) {
