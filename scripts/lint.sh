@@ -23,7 +23,7 @@ $GO -C tools build -o "$bin/staticcheck" honnef.co/go/tools/cmd/staticcheck
 
 # Nothing outside the repository: no path above it, no planning notes.
 # (The patterns are spelled with brackets so this file does not match.)
-outside=$(grep -rlE --exclude-dir=.git 'SPEC[.]md|FIELD[-]NOTES|MOTO[-]NOTES|[.][.]/[.][.]/[.][.]/shared|[.][.]/shared/' . || true)
+outside=$(grep -rlE --exclude-dir=.git 'SPEC[.]md|STYLE[.]md|FIELD[-]NOTES|MOTO[-]NOTES|[.][.]/[.][.]/[.][.]/shared|[.][.]/shared/' . || true)
 [ -z "$outside" ] || fail "these files reach or cite documents outside the repository: $outside"
 
 exit $status

@@ -44,3 +44,24 @@ func TestRecorderLastErrorSeesRetriedAttempts(t *testing.T) {
 		t.Errorf("%d calls recorded for %d attempts, want 1", n, hits)
 	}
 }
+
+// An answer a caller expects (NoSuchEntity: no password policy, no such
+// key) is not a fault: a later --timeout line must not name it.
+func TestRecorderLastErrorIgnoresExpectedAnswers(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The Password Policy cannot be found.</Message></Error></ErrorResponse>`))
+	}))
+	defer srv.Close()
+	rec := &Recorder{}
+	cfg := testConfig(srv.URL)
+	cfg.APIOptions = []func(*middleware.Stack) error{rec.APIOption}
+	if _, err := iam.NewFromConfig(cfg).GetAccountPasswordPolicy(context.Background(), &iam.GetAccountPasswordPolicyInput{}); err == nil {
+		t.Fatal("no error")
+	}
+	if last, ok := rec.LastError(); ok {
+		t.Errorf("LastError = %+v, want none", last)
+	}
+}

@@ -2,11 +2,15 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -23,8 +27,8 @@ type Call struct {
 type Recorder struct {
 	mu    sync.Mutex
 	calls []Call
-	// lastErr is the last attempt AWS answered with an error (or that got
-	// no answer), retried or not.
+	// lastErr is the last attempt that failed by a fault (isFault),
+	// retried or not.
 	lastErr *Call
 	// OnCall, when set, is told of each finished call (verbose logging).
 	OnCall func(Call)
@@ -39,7 +43,7 @@ func (r *Recorder) APIOption(s *middleware.Stack) error {
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			start := time.Now()
 			out, md, err := next.HandleFinalize(ctx, in)
-			if err != nil && ctx.Err() == nil {
+			if err != nil && ctx.Err() == nil && isFault(err) {
 				c := Call{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Start: start, End: time.Now(), Err: err}
 				r.mu.Lock()
 				r.lastErr = &c
@@ -73,9 +77,10 @@ func (r *Recorder) Calls() []Call {
 	return out
 }
 
-// LastError returns the last attempt that failed other than by
-// cancellation — throttling, a 5xx, a reset connection — whether or not
-// the SDK retried it: what to name when --timeout cuts the retries short.
+// LastError returns the last attempt that failed by a fault — throttling,
+// a 5xx, a reset connection — whether or not the SDK retried it: what to
+// name when --timeout cuts the retries short. Answers callers expect, such
+// as NoSuchEntity, are not faults.
 func (r *Recorder) LastError() (Call, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -105,4 +110,18 @@ func Rounds(calls []Call) int {
 		}
 	}
 	return best
+}
+
+// isFault reports an error the retryer exists for — throttling, a server
+// fault, no answer at all — rather than a client error such as
+// NoSuchEntity, which a caller may well expect.
+func isFault(err error) bool {
+	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorFault() != smithy.FaultClient
+	}
+	return true
 }

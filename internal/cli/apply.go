@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/apply"
-	"github.com/rciam/rciam/internal/awsclient"
-	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/iostreams"
-	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/view"
 )
@@ -40,7 +36,12 @@ prints the outputs. Running it again changes nothing.
 
 Exit codes: 0 done; 1 error; 130 interrupted (run apply again to finish).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needConfirmation(f.IO, o.yes, "apply"); err != nil {
+				return err
+			}
+			return f.run(cmd, frameOptions{}, o.run)
+		},
 	}
 	o.layout.bind(cmd)
 	o.policy.bind(cmd)
@@ -61,127 +62,67 @@ func needConfirmation(ios *iostreams.IOStreams, yes bool, command string) error 
 	return usageErrorf("%s changes the account and needs confirmation, but stdin is not a terminal: pass --yes", command)
 }
 
-func (o *applyOptions) run(ctx context.Context) error {
+func (o *applyOptions) run(fr *frame) error {
 	f := o.f
-	if err := needConfirmation(f.IO, o.yes, "apply"); err != nil {
+	layout, err := o.layout.get()
+	if err != nil {
 		return err
 	}
-	ctx, cancel := f.withTimeout(ctx)
-	defer cancel()
-	pr, err := f.prepare(ctx, &o.layout, &o.policy, o.planOptions())
+	t, err := fr.account()
 	if err != nil {
-		return stoppedOr(ctx, "apply", err, "nothing was changed")
+		return err
+	}
+	sel, err := fr.selection(&o.policy)
+	if err != nil {
+		return err
+	}
+	pr, err := t.Prepare(fr.ctx, sel, layout, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
+	if err != nil {
+		return fr.unchanged(err)
 	}
 	style := view.Style{Color: f.IO.ColorEnabled()}
-	view.PlanHeader(f.IO.ErrOut, pr.live.AccountID, pr.want)
-	view.PlanHuman(f.IO.ErrOut, pr.plan, style)
-	final := pr.live
-	if pr.plan.HasChanges() {
-		if !o.yes {
-			if err := f.IO.Confirm("\nDo you want to apply these changes?"); err != nil {
-				return errors.New("apply cancelled: nothing was changed")
-			}
+	view.PlanHeader(f.IO.ErrOut, pr.Live.AccountID, pr.Want)
+	view.PlanHuman(f.IO.ErrOut, pr.Plan, style)
+	if pr.Plan.HasChanges() && !o.yes {
+		if err := f.IO.Confirm("\nDo you want to apply these changes?"); err != nil {
+			return errors.New("apply cancelled: nothing was changed")
 		}
-		if final, err = o.converge(ctx, pr, style); err != nil {
-			return err
-		}
-		fmt.Fprintln(f.IO.ErrOut, "\nApply complete.")
 	}
-	return f.printOutputs(ctx, pr.env, pr.want, final, o.showSecrets)
-}
-
-func (o *applyOptions) converge(ctx context.Context, pr *prepared, style view.Style) (*live.State, error) {
-	f := o.f
-	exec := &apply.Executor{IAM: pr.env.iam, Secrets: pr.env.sm, Region: pr.live.Region,
-		PasswordPolicy: pr.live.PasswordPolicy, Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf,
-		Books: &bookkeeping.Books{Secrets: pr.env.sm, ClockOffset: pr.live.ClockOffset, Logf: f.Logf}}
-	conv := &apply.Converger{
-		Read:    pr.env.rereader(pr.live).Read,
-		Exec:    exec,
-		Desired: pr.want,
-		Options: o.planOptions(),
-		Start:   pr.live,
-		History: pr.env.sm,
+	final, err := t.Apply(fr.ctx, pr, account.ApplyOptions{
+		Hook: &view.Progress{W: f.IO.ErrOut, Style: style},
 		OnResidual: func(pass int, p *plan.Plan) {
 			fmt.Fprintf(f.IO.ErrOut, "Read back: %d step(s) left to do (pass %d).\n", len(p.Steps), pass)
 		},
+	})
+	if err != nil {
+		return fr.stepsLeft(err, "what was done is kept")
 	}
-	l, err := conv.Converge(ctx, pr.plan)
-	if err == nil {
-		return l, nil
+	if pr.Plan.HasChanges() {
+		fmt.Fprintln(f.IO.ErrOut, "\nApply complete.")
 	}
-	// Stopping with a password change unconfirmed: say so in the mark, so
-	// the next apply need not wait for this run.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	if aerr := exec.Abandon(actx); aerr != nil {
-		f.Logf("could not mark the password change as stopped: %s", awsclient.Short(aerr))
-	}
-	cancel()
-	left := ""
-	var runErr *apply.RunError
-	if errors.As(err, &runErr) && runErr.Result != nil {
-		res := runErr.Result
-		view.Summary(f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
-		left = fmt.Sprintf("what was done is kept, %d step(s) left to do", len(res.Failed)+len(res.Skipped))
-	}
-	if ctx.Err() != nil {
-		return nil, stopped(ctx, "apply", left)
-	}
-	return nil, err
+	return printOutputs(fr, t, &account.Session{Live: final, Want: pr.Want}, o.showSecrets)
 }
 
-// stopped explains a run stopped by Ctrl-C or --timeout, saying what is
-// left to do ("" for "what was done is kept").
-func stopped(ctx context.Context, command, left string) error {
-	return &stopError{command: command, timeout: errors.Is(ctx.Err(), context.DeadlineExceeded), left: left}
-}
-
-// stoppedOr is err, or the stop line when Ctrl-C or --timeout caused it.
-func stoppedOr(ctx context.Context, command string, err error, left string) error {
-	if ctx.Err() != nil {
-		return stopped(ctx, command, left)
+// unchanged is the stop line of a command stopped before its first write.
+func (fr *frame) unchanged(err error) error {
+	if fr.ctx.Err() != nil {
+		return stopped("nothing was changed")
 	}
 	return err
 }
 
-// stopError is a command stopped by Ctrl-C or --timeout before it finished.
-// For a timeout, run (root.go) fills in the limit and the last error AWS
-// answered: the retries the deadline cut short hide it behind "timed out".
-type stopError struct {
-	command string
-	timeout bool
-	left    string
-	limit   time.Duration
-	lastAWS string
-}
-
-func (e *stopError) Error() string {
-	left := e.left
-	if left == "" {
-		left = "what was done is kept"
+// stepsLeft reports a run of steps that did not finish: the summary of
+// what ran on stderr and, when Ctrl-C or --timeout stopped it, the stop
+// line saying how many steps are left ("<kept>, N step(s) left to do").
+func (fr *frame) stepsLeft(err error, kept string) error {
+	var runErr *apply.RunError
+	if !errors.As(err, &runErr) || runErr.Result == nil {
+		return err
 	}
-	if !e.timeout {
-		return fmt.Sprintf("%s: %s; run %s again to finish", errCancelled, left, e.command)
+	res := runErr.Result
+	view.Summary(fr.f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
+	if fr.ctx.Err() != nil {
+		return stopped(fmt.Sprintf("%s, %d step(s) left to do", kept, len(res.Failed)+len(res.Skipped)))
 	}
-	msg := e.command + " stopped: --timeout"
-	if e.limit > 0 {
-		msg += " " + e.limit.String()
-	}
-	msg += " reached"
-	if e.lastAWS != "" {
-		msg += "; last AWS error: " + e.lastAWS
-	}
-	return msg + "; " + left + ": run " + e.command + " again to finish"
-}
-
-// Unwrap makes a Ctrl-C exit 130 and a timeout exit 1.
-func (e *stopError) Unwrap() error {
-	if e.timeout {
-		return context.DeadlineExceeded
-	}
-	return errCancelled
-}
-
-func (o *applyOptions) planOptions() plan.Options {
-	return plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected}
+	return err
 }

@@ -1,18 +1,13 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rciam/rciam/internal/apply"
-	"github.com/rciam/rciam/internal/bookkeeping"
-	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/plan"
-	"github.com/rciam/rciam/internal/rediscloud"
-	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/view"
 )
 
@@ -39,7 +34,12 @@ keys, other policies, groups) make destroy fail and are listed, unless --force.
 Secrets are deleted with a 7-day recovery window (a later apply restores them)
 unless --force-delete-secrets.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needConfirmation(f.IO, o.yes, "destroy"); err != nil {
+				return err
+			}
+			return f.run(cmd, frameOptions{}, o.run)
+		},
 	}
 	o.layout.bind(cmd)
 	fl := cmd.Flags()
@@ -51,50 +51,29 @@ unless --force-delete-secrets.`,
 	return cmd
 }
 
-func (o *destroyOptions) run(ctx context.Context) error {
+func (o *destroyOptions) run(fr *frame) error {
 	f := o.f
-	if err := needConfirmation(f.IO, o.yes, "destroy"); err != nil {
-		return err
-	}
-	ctx, cancel := f.withTimeout(ctx)
-	defer cancel()
-	ss, err := f.openSession(ctx, &o.layout)
-	if err != nil {
-		return stoppedOr(ctx, "destroy", err, "nothing was changed")
-	}
-	env, d, l := ss.env, ss.want, ss.live
-	cloudID := l.Books.CloudAccount
-	var rc *rediscloud.Client
-	switch {
-	case cloudID > 0 && !o.deregister:
-		return fmt.Errorf("this account is registered with Redis Cloud as cloud account %d: pass --deregister to delete it first (Redis Cloud must not use it any more)", cloudID)
-	case cloudID > 0:
-		// The API keys are checked before anything changes.
-		cfg, err := rediscloud.LoadConfig(o.apiURL, f.getenv)
-		if err != nil {
-			return err
-		}
-		if rc, err = rediscloud.New(cfg, f.redisOptions()); err != nil {
-			return err
-		}
-	}
-	var blockers *live.UserBlockers
-	if l.User(r.UserName) != nil {
-		if blockers, err = live.ReadUserBlockers(ctx, env.iam); err != nil {
-			return stoppedOr(ctx, "destroy", err, "nothing was changed")
-		}
-	}
-	p, err := plan.Destroy(d, l, plan.DestroyOptions{Force: o.force, ForceDeleteSecrets: o.forceDeleteSecrets, Blockers: blockers})
+	layout, err := o.layout.get()
 	if err != nil {
 		return err
+	}
+	fr.apiURL = o.apiURL
+	t, err := fr.account()
+	if err != nil {
+		return err
+	}
+	td, err := t.PrepareDestroy(fr.ctx, account.DestroyOptions{Layout: layout, Deregister: o.deregister,
+		DestroyOptions: plan.DestroyOptions{Force: o.force, ForceDeleteSecrets: o.forceDeleteSecrets}})
+	if err != nil {
+		return fr.unchanged(err)
 	}
 	style := view.Style{Color: f.IO.ColorEnabled()}
-	fmt.Fprintf(f.IO.ErrOut, "Account %s · layout %s\n\n", l.AccountID, d.Layout)
-	if rc != nil {
-		fmt.Fprintf(f.IO.ErrOut, "  - Redis Cloud cloud account %d                   deregister first\n", cloudID)
+	fmt.Fprintf(f.IO.ErrOut, "Account %s · layout %s\n\n", td.Live.AccountID, td.Want.Layout)
+	if td.CloudAccount > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "  - Redis Cloud cloud account %d                   deregister first\n", td.CloudAccount)
 	}
-	view.PlanHuman(f.IO.ErrOut, p, style)
-	if !p.HasChanges() && rc == nil {
+	view.PlanHuman(f.IO.ErrOut, td.Plan, style)
+	if !td.HasChanges() {
 		return nil
 	}
 	if !o.yes {
@@ -102,30 +81,13 @@ func (o *destroyOptions) run(ctx context.Context) error {
 			return errors.New("destroy cancelled: nothing was changed")
 		}
 	}
-	if rc != nil {
-		if err := rc.Delete(ctx, cloudID); err != nil && !errors.Is(err, rediscloud.ErrNotFound) {
-			return stoppedOr(ctx, "destroy", err, "nothing was removed from AWS (the cloud account may be deleted: Redis Cloud finishes a deletion it accepted)")
-		}
-		// The registration is over: a later apply that restores the key
-		// secret must not bring it back.
-		if err := (&bookkeeping.Books{Secrets: env.sm}).ForgetCloudAccount(ctx); err != nil {
-			return stoppedOr(ctx, "destroy", err, "the cloud account is deleted, nothing was removed from AWS")
-		}
-		fmt.Fprintf(f.IO.ErrOut, "  ✓ deleted Redis Cloud cloud account %d\n", cloudID)
-	}
-	exec := &apply.Executor{IAM: env.iam, Secrets: env.sm, Region: l.Region,
-		Hook: &view.Progress{W: f.IO.ErrOut, Style: style}, Logf: f.Logf}
-	res, err := exec.Run(ctx, p)
-	if err != nil {
-		left := ""
-		if res != nil {
-			view.Summary(f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
-			left = fmt.Sprintf("what was removed stays removed, %d step(s) left to do", len(res.Failed)+len(res.Skipped))
-		}
-		if ctx.Err() != nil {
-			return stopped(ctx, "destroy", left)
-		}
-		return err
+	err = t.Destroy(fr.ctx, td, &view.Progress{W: f.IO.ErrOut, Style: style})
+	var de *account.DeregisterError
+	switch {
+	case errors.As(err, &de) && fr.ctx.Err() != nil:
+		return stopped("nothing was removed from AWS (the cloud account may be deleted: Redis Cloud finishes a deletion it accepted)")
+	case err != nil:
+		return fr.stepsLeft(err, "what was removed stays removed")
 	}
 	fmt.Fprintln(f.IO.ErrOut, "\nDestroy complete.")
 	return nil

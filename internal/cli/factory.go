@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,7 +28,6 @@ type Factory struct {
 	Timeout     time.Duration
 	AllowRoot   bool
 
-	env *awsEnv
 	// apiOptions are added to every AWS client (tests: call counting).
 	apiOptions []func(*middleware.Stack) error
 	// credentials replaces the standard chain (tests only).
@@ -81,3 +81,6 @@ func (f *Factory) Logf(format string, args ...any) {
 		fmt.Fprintf(f.IO.ErrOut, format+"\n", args...)
 	}
 }
+
+// joinList joins a list for one line of human text.
+func joinList(items []string) string { return strings.Join(items, ", ") }

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rciam/rciam/internal/desired"
-	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/view"
 )
@@ -33,7 +31,9 @@ with a readable diff of policy and trust documents (compared semantically).
 Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 (--detailed-exitcode only); 1 error.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd, frameOptions{readOnly: true}, o.run)
+		},
 	}
 	o.layout.bind(cmd)
 	o.policy.bind(cmd)
@@ -43,64 +43,40 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 	return cmd
 }
 
-// prepared is what plan, apply and verify share: the snapshot, the desired
-// set and the plan between them.
-type prepared struct {
-	env  *awsEnv
-	live *live.State
-	want *desired.Set
-	plan *plan.Plan
-}
-
-// prepare validates the flags (before any AWS call), reads the account and
-// computes the plan.
-func (f *Factory) prepare(ctx context.Context, lf *layoutFlag, pf *policyFlags, po plan.Options) (*prepared, error) {
-	layout, err := lf.get()
-	if err != nil {
-		return nil, err
-	}
-	env, err := f.aws(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// After the local checks (flags, region), before the first AWS call.
-	sel, err := pf.selection()
-	if err != nil {
-		return nil, err
-	}
-	l, err := f.readAccount(ctx, env, false)
-	if err != nil {
-		return nil, err
-	}
-	d, err := desiredFor(sel, layout, l)
-	if err != nil {
-		return nil, err
-	}
-	p, err := plan.Compute(d, l, po)
-	if err != nil {
-		return nil, err
-	}
-	return &prepared{env: env, live: l, want: d, plan: p}, nil
-}
-
-func (o *planOptions) run(ctx context.Context) error {
+func (o *planOptions) run(fr *frame) error {
 	f := o.f
-	ctx, cancel := f.withTimeout(ctx)
-	defer cancel()
-	pr, err := f.prepare(ctx, &o.layout, &o.policy, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
+	layout, err := o.layout.get()
 	if err != nil {
 		return err
 	}
-	f.preflight(ctx, pr)
+	t, err := fr.account()
+	if err != nil {
+		return err
+	}
+	// After the local checks (flags, region), before the first AWS call.
+	sel, err := fr.selection(&o.policy)
+	if err != nil {
+		return err
+	}
+	res, err := t.Plan(fr.ctx, sel, layout, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
+	if err != nil {
+		return err
+	}
+	if res.PreflightNote != "" {
+		f.Logf("%s", res.PreflightNote)
+	}
+	if len(res.Denied) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "warning: %s may not call %s: apply may fail where it needs them\n", res.Caller, joinList(res.Denied))
+	}
 	if f.JSON() {
-		if err := view.PlanJSON(f.IO.Out, pr.plan); err != nil {
+		if err := view.PlanJSON(f.IO.Out, res.Plan); err != nil {
 			return err
 		}
 	} else {
-		view.PlanHeader(f.IO.Out, pr.live.AccountID, pr.want)
-		view.PlanHuman(f.IO.Out, pr.plan, view.Style{Color: f.IO.OutColorEnabled()})
+		view.PlanHeader(f.IO.Out, res.Live.AccountID, res.Want)
+		view.PlanHuman(f.IO.Out, res.Plan, view.Style{Color: f.IO.OutColorEnabled()})
 	}
-	if o.detailedExitCode && pr.plan.HasChanges() {
+	if o.detailedExitCode && res.Plan.HasChanges() {
 		return &ExitError{Code: 2}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/rciam/rciam/internal/policysource"
 	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/view"
 )
 
 func init() { register(newPolicyCmd) }
@@ -49,29 +49,13 @@ fetch fails and nothing is cached. Needs no credentials, region or network.`,
 	return cmd
 }
 
-// policyDocJSON is one document of `policy list|show --output json`;
-// Document (show only) holds the exact bytes the SHA-256 is over.
-type policyDocJSON struct {
-	File     string `json:"file"`
-	Policy   string `json:"policy"`
-	SHA256   string `json:"sha256"`
-	Document string `json:"document,omitempty"`
-}
-
-type policyVersionJSON struct {
-	Name      string          `json:"name"`
-	Fallback  bool            `json:"fallback"`
-	About     string          `json:"about"`
-	Documents []policyDocJSON `json:"documents"`
-}
-
-func versionJSON(name string, sel policysource.Selection, withDocs bool) policyVersionJSON {
-	v := policyVersionJSON{Name: name, Fallback: name == policysource.DefaultVersion, About: policysource.About(name)}
+func versionJSON(name string, sel policysource.Selection, withDocs bool) view.PolicyVersion {
+	v := view.PolicyVersion{Name: name, Fallback: name == policysource.DefaultVersion, About: policysource.About(name)}
 	for _, d := range []struct {
 		policy string
 		doc    policysource.Document
 	}{{r.InstancePolicyName, sel.Instance}, {r.UserPolicyName, sel.User}} {
-		j := policyDocJSON{File: d.doc.File, Policy: d.policy, SHA256: d.doc.SHA256()}
+		j := view.PolicyDocument{File: d.doc.File, Policy: d.policy, SHA256: d.doc.SHA256()}
 		if withDocs {
 			j.Document = string(d.doc.Raw)
 		}
@@ -81,7 +65,7 @@ func versionJSON(name string, sel policysource.Selection, withDocs bool) policyV
 }
 
 func policyList(f *Factory) error {
-	var out []policyVersionJSON
+	var out []view.PolicyVersion
 	for _, name := range policysource.Versions() {
 		sel, err := policysource.Bundled(name)
 		if err != nil {
@@ -90,7 +74,7 @@ func policyList(f *Factory) error {
 		out = append(out, versionJSON(name, sel, false))
 	}
 	if f.JSON() {
-		return writeIndented(f.IO.Out, map[string]any{"versions": out})
+		return view.WriteJSON(f.IO.Out, view.PolicyVersions{Versions: out})
 	}
 	w := f.IO.Out
 	for _, v := range out {
@@ -124,7 +108,7 @@ func policyShow(f *Factory, name, document string) error {
 	}
 	v := versionJSON(name, sel, true)
 	if f.JSON() {
-		return writeIndented(f.IO.Out, v)
+		return view.WriteJSON(f.IO.Out, v)
 	}
 	w := f.IO.Out
 	fmt.Fprintf(w, "%s  %s\n", v.Name, v.About)
@@ -136,10 +120,4 @@ func policyShow(f *Factory, name, document string) error {
 		}
 	}
 	return nil
-}
-
-func writeIndented(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rciam/rciam/internal/testenv"
+	"github.com/rciam/rciam/internal/view"
 )
 
 func sha(b []byte) string {
@@ -28,7 +29,7 @@ func TestPolicyListAndShow(t *testing.T) {
 		}
 	}
 	var lj struct {
-		Versions []policyVersionJSON `json:"versions"`
+		Versions []view.PolicyVersion `json:"versions"`
 	}
 	out := rciam(t, nil, runOpts{}, "policy", "list", "--output", "json").mustCode(t, 0)
 	if err := json.Unmarshal([]byte(out.stdout), &lj); err != nil || len(lj.Versions) != 1 || lj.Versions[0].Name != "docs-v1" ||
@@ -42,7 +43,7 @@ func TestPolicyListAndShow(t *testing.T) {
 			t.Errorf("policy show lacks %.80q", w)
 		}
 	}
-	var sj policyVersionJSON
+	var sj view.PolicyVersion
 	out = rciam(t, nil, runOpts{}, "policy", "show", "docs-v1", "--output", "json").mustCode(t, 0)
 	if err := json.Unmarshal([]byte(out.stdout), &sj); err != nil || len(sj.Documents) != 2 ||
 		sj.Documents[0].Document != string(inst) || sj.Documents[0].SHA256 != sha(inst) || sj.Documents[1].Policy != "RedislabsIAMUserRestrictedPolicy" {

@@ -36,7 +36,7 @@ Documents that hold ACCOUNT-ID-WITHOUT-HYPHENS need --account-id.`,
 		Example: `  rciam render --format cloudformation > rciam.template.json
   rciam render --format terraform --with-registration > rciam.tf`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run() },
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, frameOptions{readOnly: true}, o.run) },
 	}
 	o.layout.bind(cmd)
 	o.policy.bind(cmd)
@@ -49,7 +49,7 @@ Documents that hold ACCOUNT-ID-WITHOUT-HYPHENS need --account-id.`,
 
 var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
-func (o *renderOptions) run() error {
+func (o *renderOptions) run(fr *frame) error {
 	if o.format == "" {
 		return usageErrorf("render needs --format: cloudformation, terraform or json")
 	}
@@ -64,7 +64,7 @@ func (o *renderOptions) run() error {
 	if o.accountID != "" && !accountIDPattern.MatchString(o.accountID) {
 		return usageErrorf("invalid --account-id %q: give the 12-digit AWS account id, without hyphens", o.accountID)
 	}
-	sel, err := o.policy.selection()
+	sel, err := fr.selection(&o.policy)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/iostreams"
 )
 
@@ -53,24 +52,7 @@ func run(ctx context.Context, f *Factory, args []string) (code int) {
 		}
 	}()
 	cmd, err := root.ExecuteContextC(ctx)
-	f.explainStop(err)
 	return exitCode(ios, cmd, err, ctx)
-}
-
-// explainStop completes a --timeout error with the limit and the last
-// error AWS answered (throttling, 5xx…), which the deadline hid.
-func (f *Factory) explainStop(err error) {
-	var se *stopError
-	if !errors.As(err, &se) || !se.timeout {
-		return
-	}
-	se.limit = f.Timeout
-	if f.env == nil {
-		return
-	}
-	if c, ok := f.env.rec.LastError(); ok {
-		se.lastAWS = strings.ToLower(c.Service) + " " + c.Operation + ": " + awsclient.Short(c.Err)
-	}
 }
 
 func redactPanic(r any) string {
@@ -84,6 +66,17 @@ func redactPanic(r any) string {
 func exitCode(ios *iostreams.IOStreams, cmd *cobra.Command, err error, ctx context.Context) int {
 	if err == nil {
 		return exitOK
+	}
+	var stop *stopError
+	if errors.As(err, &stop) {
+		printError(ios, err)
+		switch {
+		case !stop.timeout:
+			return exitInterrupted
+		case stop.code != 0:
+			return stop.code
+		}
+		return exitError
 	}
 	var exitErr *ExitError
 	if errors.As(err, &exitErr) {
@@ -159,13 +152,5 @@ pending; 3 verify could not check, or any simulate error; 130 interrupted.`,
 var commands []func(*Factory) *cobra.Command
 
 func register(c func(*Factory) *cobra.Command) { commands = append(commands, c) }
-
-// withTimeout bounds a command's whole run by --timeout.
-func (f *Factory) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if f.Timeout <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, f.Timeout)
-}
 
 const defaultTimeout = 10 * time.Minute

@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,9 +12,8 @@ import (
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/iampolicy"
 	"github.com/rciam/rciam/internal/policysource"
+	"github.com/rciam/rciam/internal/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // Trust policies of docs/entities.md, written out here rather than taken from the
 // code under test.
@@ -59,8 +57,8 @@ func renderString(t testing.TB, s *desired.Set, o Options) string {
 	return b.String()
 }
 
-// Golden files are what users read (STYLE.md 14); regenerate them with
-// `go test ./internal/render/ -update`.
+// The rendered code is what users read: it is compared with golden files
+// (internal/testenv/golden; `go test ./internal/render/ -update`).
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -76,20 +74,7 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			got := renderString(t, bundled(t, tc.layout), tc.opts)
-			path := filepath.Join("testdata", tc.file)
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the golden file (run with -update after checking the change):\n%s", tc.file, got)
-			}
+			golden.Check(t, tc.file, []byte(renderString(t, bundled(t, tc.layout), tc.opts)))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -338,14 +339,21 @@ func (rt *Rotator) rollback(ctx context.Context, st *state, newID string, stored
 	if len(errs) > 0 {
 		return fmt.Errorf("rotation failed at %s (%v) and the rollback did not finish (%s): run 'rciam rotate-key' or 'rciam apply' again", step, cause, errs[0])
 	}
-	return fmt.Errorf("rotation failed at %s (%v); rolled back: key %s is still active, stored and used by Redis Cloud", step, cause, secret.MaskKeyID(old))
+	return fmt.Errorf("rotation failed at %s (%v); %w: key %s is still active, stored and used by Redis Cloud", step, cause, ErrRolledBack, secret.MaskKeyID(old))
 }
 
 // forward marks an error after Redis Cloud took the new key: nothing is
 // undone, the next run finishes.
 func forward(err error) error {
-	return fmt.Errorf("%w; Redis Cloud already uses the new key: run 'rciam rotate-key' again to retire the old one", err)
+	return fmt.Errorf("%w; %w: run 'rciam rotate-key' again to retire the old one", err, ErrForward)
 }
+
+// ErrRolledBack and ErrForward say how a failed rotation left the account.
+var (
+	ErrRolledBack = errors.New("rolled back")
+	//lint:ignore ST1005 "Redis Cloud" is a name, and the text is the end of a sentence
+	ErrForward = errors.New("Redis Cloud already uses the new key")
+)
 
 func without(keys []live.AccessKey, id string) []live.AccessKey {
 	var out []live.AccessKey

@@ -35,15 +35,22 @@ func OutputsHand(w io.Writer, o *outputs.Outputs) error {
 	return tw.Flush()
 }
 
-// OutputsJSON writes the outputs JSON (docs/commands.md) (no IAMRoleName in layout rv).
+// outputsJSON is the outputs' JSON (docs/commands.md): no IAMRoleName in
+// layout rv.
+type outputsJSON struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	AccessSecretKey string `json:"accessSecretKey"`
+	ConsolePassword string `json:"consolePassword"`
+	ConsoleUsername string `json:"consoleUsername"`
+	SignInLoginURL  string `json:"signInLoginUrl"`
+	IAMRoleName     string `json:"IAMRoleName,omitempty"`
+}
+
+// OutputsJSON writes the outputs as JSON.
 func OutputsJSON(w io.Writer, o *outputs.Outputs) error {
-	m := map[string]string{}
-	for _, row := range outputs.Table {
-		if v := o.Value(row.Name); v != "" || row.Name != "IAMRoleName" {
-			m[row.Name] = v
-		}
-	}
-	return writeJSON(w, m)
+	return writeJSON(w, outputsJSON{AccessKeyID: o.Value("accessKeyId"), AccessSecretKey: o.Value("accessSecretKey"),
+		ConsolePassword: o.Value("consolePassword"), ConsoleUsername: o.Value("consoleUsername"),
+		SignInLoginURL: o.Value("signInLoginUrl"), IAMRoleName: o.Value("IAMRoleName")})
 }
 
 // APIBody writes the exact body of POST /v1/cloud-accounts.

@@ -2,27 +2,24 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/policysource"
 )
+
+// The flags several commands share.
 
 // policyFlags binds the policy selection flags of plan, apply, verify and
 // render (docs/policy-sources.md).
 type policyFlags struct {
 	version, source, instanceFile, userFile string
-	// cmd is the command the flags are bound to: its context bounds a
-	// fetch, and its stderr gets the one fallback line.
-	cmd *cobra.Command
 	// resolver replaces the default one (tests).
 	resolver *policysource.Resolver
 }
 
 func (p *policyFlags) bind(cmd *cobra.Command) {
-	p.cmd = cmd
 	fl := cmd.Flags()
 	fl.StringVar(&p.version, "policy-version", "", "bundled policy version (rciam policy list); "+policysource.DefaultVersion+" is the fallback")
 	fl.StringVar(&p.source, "policy-source", "", "base URL holding "+policysource.InstanceFile+" and "+policysource.UserFile+
@@ -31,10 +28,10 @@ func (p *policyFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&p.userFile, "user-policy-file", "", "user policy document from a local file (with --instance-policy-file)")
 }
 
-// selection returns the selected documents. A fetch that fails is not an
-// error: the cache or bundled docs-v1 stands in, and one line on stderr
-// says which and why.
-func (p *policyFlags) selection() (policysource.Selection, error) {
+// selection returns the selected documents, fetched under ctx (the run's,
+// bounded by --timeout). A fetch that fails is not an error: the cache or
+// bundled docs-v1 stands in, and Note says which and why.
+func (p *policyFlags) selection(ctx context.Context) (policysource.Selection, error) {
 	given := 0
 	for _, set := range []bool{p.version != "", p.source != "", p.instanceFile != "" || p.userFile != ""} {
 		if set {
@@ -43,13 +40,6 @@ func (p *policyFlags) selection() (policysource.Selection, error) {
 	}
 	if given > 1 {
 		return policysource.Selection{}, usageErrorf("--policy-version, --policy-source and the policy file flags exclude each other: give one")
-	}
-	ctx, stderr := context.Background(), io.Discard
-	if p.cmd != nil {
-		stderr = p.cmd.ErrOrStderr()
-		if c := p.cmd.Context(); c != nil {
-			ctx = c
-		}
 	}
 	r := p.resolver
 	if r == nil {
@@ -62,10 +52,20 @@ func (p *policyFlags) selection() (policysource.Selection, error) {
 		}
 		return sel, &UsageError{Err: err}
 	}
-	if sel.Note != "" {
-		// Said once here; the plan header names the source actually used.
-		fmt.Fprintf(stderr, "warning: %s\n", sel.Note)
-		sel.Note = ""
-	}
 	return sel, nil
+}
+
+// layoutFlag binds --layout.
+type layoutFlag struct{ value string }
+
+func (l *layoutFlag) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&l.value, "layout", string(desired.LayoutCloud), "entity layout: cloud (Redis Cloud) or rv (Redis Enterprise VPC)")
+}
+
+func (l *layoutFlag) get() (desired.Layout, error) {
+	lay, err := desired.ParseLayout(l.value)
+	if err != nil {
+		return "", &UsageError{Err: err}
+	}
+	return lay, nil
 }

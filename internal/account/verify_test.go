@@ -1,4 +1,4 @@
-package cli
+package account
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/testenv/fixture"
@@ -17,7 +16,8 @@ import (
 
 // On real AWS verify reads SimulatePrincipalPolicy's results: an action
 // an SCP denies is its own failure, other denials are listed, every page
-// is read, and Redis Cloud's context keys are sent (docs/behaviour.md, "What Redis Cloud's requests carry").
+// is read, and Redis Cloud's context keys are sent (docs/behaviour.md,
+// "What Redis Cloud's requests carry").
 func TestSimulateUserReadsResults(t *testing.T) {
 	t.Parallel()
 	var forms []string
@@ -38,9 +38,8 @@ func TestSimulateUserReadsResults(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("AKIATEST", "x", "")}
-	env := &awsEnv{cfg: cfg, iam: iam.NewFromConfig(cfg)}
 	d := fixture.Want(t, desired.LayoutCloud)
-	sim := simulateUser(context.Background(), env, d, fixture.Converged(d))
+	sim := New(cfg).simulateUser(context.Background(), d, fixture.Converged(d))
 	if sim == nil || sim.Err != nil || sim.Unavailable {
 		t.Fatalf("sim = %+v", sim)
 	}

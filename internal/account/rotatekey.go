@@ -1,0 +1,71 @@
+package account
+
+import (
+	"context"
+	"time"
+
+	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/outputs"
+	"github.com/rciam/rciam/internal/registration"
+	"github.com/rciam/rciam/internal/rotate"
+)
+
+// RotateOptions are rotate-key's.
+type RotateOptions struct {
+	Layout desired.Layout
+	// Grace keeps the old key inactive this long (--grace).
+	Grace time.Duration
+}
+
+// Rotation is what rotate-key did or, for a dry run, would do.
+type Rotation struct {
+	Result *rotate.Result // nil for a dry run
+	Steps  []string       // a dry run's steps
+}
+
+// RotateKey replaces the access key without downtime (internal/rotate),
+// moving the registered Redis Cloud cloud account to the new key; with
+// dryRun it lists the steps instead.
+func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*Rotation, error) {
+	s, err := t.Open(ctx, o.Layout)
+	if err != nil {
+		return nil, err
+	}
+	l := s.Live
+	rot := &rotate.Rotator{IAM: t.IAM, Secrets: t.Secrets, Books: t.books(l), Gate: t.keyGate(), Grace: o.Grace, Logf: t.Logf, After: t.RotateAfter}
+	var out *outputs.Outputs
+	if id := l.Books.CloudAccount; id > 0 {
+		// Registered: every update sends the console password too, which
+		// must be the login's; and the API keys are needed before anything
+		// changes.
+		if err := refuseIfPasswordPending(l); err != nil {
+			return nil, err
+		}
+		rc, err := t.redis()
+		if err != nil {
+			return nil, err
+		}
+		if out, err = t.Outputs(ctx, s, !dryRun); err != nil {
+			return nil, err
+		}
+		rot.Redis = &registration.Registrar{RC: rc, ID: id, Out: out}
+	}
+	if dryRun {
+		steps, err := rot.DryRun(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		return &Rotation{Steps: steps}, nil
+	}
+	if out == nil {
+		if out, err = t.Outputs(ctx, s, true); err != nil {
+			return nil, err
+		}
+	}
+	rot.StoredSecret = &out.AccessSecretKey
+	res, err := rot.Run(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	return &Rotation{Result: res}, nil
+}
