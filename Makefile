@@ -1,7 +1,7 @@
 # rciam — build, test, demo. `make test` is what CI runs (.ci/run).
 GO ?= go
 
-.PHONY: build test test-short demo bench fuzz lint clean
+.PHONY: build test test-short reliability demo bench fuzz lint clean
 
 build:
 	$(GO) build -o bin/rciam ./cmd/rciam
@@ -11,7 +11,15 @@ build:
 # RCIAM_POLICY_SOURCE keeps the policy documents bundled (no internet).
 test:
 	$(GO) vet ./...
-	RCIAM_POLICY_SOURCE=docs-v1 $(GO) test -race -count=1 -timeout 15m ./...
+	RCIAM_POLICY_SOURCE=docs-v1 $(GO) test -race -count=1 -parallel 6 -timeout 15m ./...
+
+# The full reliability sweep (every crash point, 100 fault trials, 20
+# concurrent pairs per start state), about 10 minutes on two cores; make
+# test runs a seeded sample of it. The figures go to reliability.json and
+# docs/reliability.md.
+reliability:
+	RCIAM_POLICY_SOURCE=docs-v1 RCIAM_RELIABILITY=full RCIAM_RELIABILITY_REPORT=reliability.json \
+		$(GO) test -race -count=1 -parallel 6 -timeout 60m -v -run . ./internal/reliability/
 
 # Unit tests only (no moto_server needed).
 test-short:

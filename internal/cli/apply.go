@@ -64,11 +64,7 @@ func needConfirmation(ios *iostreams.IOStreams, yes bool, command string) error 
 
 func (o *applyOptions) run(fr *frame) error {
 	f := o.f
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
-	t, err := fr.account()
+	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err
 	}

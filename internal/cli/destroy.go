@@ -53,12 +53,8 @@ unless --force-delete-secrets.`,
 
 func (o *destroyOptions) run(fr *frame) error {
 	f := o.f
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
 	fr.apiURL = o.apiURL
-	t, err := fr.account()
+	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/rediscloud"
 	"github.com/rciam/rciam/internal/rotate"
@@ -32,7 +33,7 @@ type frame struct {
 	// "could not check"); Ctrl-C is always 130.
 	stopCode int
 	rec      *awsclient.Recorder
-	target   *account.Target
+	acct     *account.Target
 	// apiURL is --api-url for commands that reach Redis Cloud.
 	apiURL string
 }
@@ -140,11 +141,21 @@ func (e *stopError) Unwrap() error {
 	return errCancelled
 }
 
+// target checks the layout flag, then returns the run's target account.
+func (fr *frame) target(lf *layoutFlag) (*account.Target, desired.Layout, error) {
+	layout, err := lf.get()
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := fr.account()
+	return t, layout, err
+}
+
 // account returns the run's target account, loading the AWS configuration
 // on first use.
 func (fr *frame) account() (*account.Target, error) {
-	if fr.target != nil {
-		return fr.target, nil
+	if fr.acct != nil {
+		return fr.acct, nil
 	}
 	f := fr.f
 	fr.rec = &awsclient.Recorder{}
@@ -178,7 +189,7 @@ func (fr *frame) account() (*account.Target, error) {
 		}
 		return rediscloud.New(cfg, o)
 	}
-	fr.target = t
+	fr.acct = t
 	return t, nil
 }
 

@@ -51,11 +51,7 @@ func (o *outputsOptions) run(fr *frame) error {
 	default:
 		return usageErrorf("invalid --format %q: use hand or api", o.format)
 	}
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
-	t, err := fr.account()
+	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err
 	}

@@ -45,11 +45,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 
 func (o *planOptions) run(fr *frame) error {
 	f := o.f
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
-	t, err := fr.account()
+	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err
 	}

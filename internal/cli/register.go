@@ -48,12 +48,8 @@ func (o *registerOptions) run(fr *frame) error {
 	if strings.TrimSpace(o.name) == "" {
 		return usageErrorf("register needs --name: the name of the cloud account in Redis Cloud")
 	}
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
 	fr.apiURL = o.apiURL
-	t, err := fr.account()
+	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,9 @@ import (
 	"github.com/rciam/rciam/internal/iostreams"
 )
 
+// progName starts every error line.
+const progName = "rciam"
+
 // annotationUsageExit names, on a command, the exit code its usage errors
 // get when it is not 1 (simulate: every error is 3).
 const annotationUsageExit = "rciam/usage-exit-code"
@@ -47,7 +50,7 @@ func run(ctx context.Context, f *Factory, args []string) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			// Never a stack trace with request data in it: one line, exit 1.
-			fmt.Fprintf(ios.ErrOut, "rciam: internal error: %v\n", redactPanic(r))
+			fmt.Fprintf(ios.ErrOut, "%s: internal error: %v\n", progName, redactPanic(r))
 			code = exitError
 		}
 	}()
@@ -115,7 +118,7 @@ func isCobraUsageError(err error) bool {
 
 func printError(ios *iostreams.IOStreams, err error) {
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", ios.Color(ios.ColorEnabled(), "31", "rciam:"), msg)
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", ios.Color(ios.ColorEnabled(), "31", progName+":"), msg)
 }
 
 // NewRootCmd builds the command tree.

@@ -45,12 +45,8 @@ func (o *rotateOptions) run(fr *frame) error {
 	if o.grace < 0 {
 		return usageErrorf("invalid --grace %s: give a positive duration such as 24h", o.grace)
 	}
-	layout, err := o.layout.get()
-	if err != nil {
-		return err
-	}
 	fr.apiURL = o.apiURL
-	t, err := fr.account()
+	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,10 @@ func TestInterruptStopsCleanly(t *testing.T) {
 		}
 		if held[ev.Action] {
 			inFlight++
-			if ev.Upstream != 0 || ev.End.Sub(ev.Start) >= holdFor || ev.End.After(pr.exit) {
+			// The SDK call returns as soon as its context is cancelled; the
+			// connection it closes reaches the proxy a moment later, which
+			// under load can be just after the process exited (seen: 4 ms).
+			if ev.Upstream != 0 || ev.End.Sub(ev.Start) >= holdFor || ev.End.After(pr.exit.Add(closeGrace)) {
 				t.Errorf("%s was not cancelled by rciam: forwarded with %d, held %s, ended %s after exit (%s)", ev.Action, ev.Upstream, ev.End.Sub(ev.Start), ev.End.Sub(pr.exit), ev.Err)
 			}
 		}
@@ -108,6 +111,10 @@ func TestInterruptStopsCleanly(t *testing.T) {
 	figures.set("interrupt", "stoppedIn", pr.exit.Sub(sent).Round(time.Millisecond).String())
 	figures.set("interrupt", "cancelledInFlight", inFlight)
 }
+
+// closeGrace is how long after the process exited the proxy may notice a
+// connection the process closed when it cancelled the request.
+const closeGrace = 100 * time.Millisecond
 
 // signalGrace is how long a request already on its way when the signal
 // was sent may take to reach the proxy.
