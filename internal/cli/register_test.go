@@ -244,7 +244,11 @@ func TestRotateKeyGraceAndUnregistered(t *testing.T) {
 	acct := testenv.NeedMoto(t, moto)
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
 	first := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
-	res := rciam(t, acct, runOpts{}, "rotate-key", "--grace", "2s", "--output", "json").mustCode(t, 0)
+	// The grace period must outlast the next apply and rotate-key on a busy
+	// machine; the test then waits out what is left of it.
+	const grace = 6 * time.Second
+	res := rciam(t, acct, runOpts{}, "rotate-key", "--grace", grace.String(), "--output", "json").mustCode(t, 0)
+	rotated := time.Now()
 	if !strings.Contains(res.stdout, `"cloudAccountUpdated": false`) {
 		t.Errorf("output %s", res.stdout)
 	}
@@ -254,7 +258,7 @@ func TestRotateKeyGraceAndUnregistered(t *testing.T) {
 	}
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0) // apply leaves the grace key alone
 	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 1).oneLine(t, "--grace")
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(time.Until(rotated.Add(grace + 100*time.Millisecond)))
 	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 0)
 	last := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
 	if last.KeyID == first.KeyID {
