@@ -31,10 +31,13 @@ const (
 	ResetBeforeForward      // reset the connection; the request never reaches moto
 	DropAfterForward        // forward, then reset the connection: the effect stays, the response is lost
 	NoSuchEntity            // 404 NoSuchEntity (Query) / ResourceNotFoundException (JSON)
+	// InvalidClientTokenID is 403 InvalidClientTokenId: STS refusing an
+	// access key it does not know (yet).
+	InvalidClientTokenID
 )
 
 var kindNames = [...]string{"None", "Latency", "Throttle", "InternalError", "Unavailable",
-	"HTMLNotImplemented", "ResetBeforeForward", "DropAfterForward", "NoSuchEntity"}
+	"HTMLNotImplemented", "ResetBeforeForward", "DropAfterForward", "NoSuchEntity", "InvalidClientTokenId"}
 
 func (k Kind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -207,5 +208,68 @@ func TestDropAfterForwardTakesEffect(t *testing.T) {
 	tl := p.Timeline()
 	if last := tl[len(tl)-2]; last.Action != "CreateRole" || last.Upstream != 200 || last.Status != 0 {
 		t.Errorf("dropped CreateRole event %+v", last)
+	}
+}
+
+// AWSConsistency: a new role, user and login profile are invisible for the
+// entity window — to uses by name and to the listings that would show
+// them — and STS refuses a new access key for the key window.
+func TestAWSConsistency(t *testing.T) {
+	t.Parallel()
+	p, raw, _ := setup(t)
+	ctx := context.Background()
+	const entities, keys = 1500 * time.Millisecond, 2500 * time.Millisecond
+	p.AWSConsistency(entities, keys)
+	c := iam.NewFromConfig(raw)
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	made := time.Now() // the windows run from the proxy's answers, a little later
+	const slack = 300 * time.Millisecond
+	if _, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("Pa55-word-long-enough")}); err == nil || !strings.Contains(err.Error(), "NoSuchEntity") {
+		t.Fatalf("CreateLoginProfile on a user just made: %v", err)
+	}
+	listed := func() (users, roles int) {
+		out, err := c.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.UserDetailList), len(out.RoleDetailList)
+	}
+	if u, r := listed(); u != 1 || r != 0 { // the account's admin user is listed
+		t.Errorf("within the window: %d users, %d roles listed", u, r)
+	}
+	time.Sleep(time.Until(made.Add(entities + slack)))
+	if u, r := listed(); u != 2 || r != 1 {
+		t.Errorf("after the window: %d users, %d roles listed", u, r)
+	}
+	if _, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("Pa55-word-long-enough")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("u")}); err == nil || !strings.Contains(err.Error(), "NoSuchEntity") {
+		t.Errorf("a login profile just made is visible: %v", err)
+	}
+	key, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyMade := time.Now()
+	if list, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("u")}); err != nil || len(list.AccessKeyMetadata) != 0 {
+		t.Errorf("a key just made is listed: %v %v", list, err)
+	}
+	signed := raw
+	signed.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
+	if _, err := sts.NewFromConfig(signed).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil || !strings.Contains(err.Error(), "InvalidClientTokenId") {
+		t.Errorf("STS accepted a key just made: %v", err)
+	}
+	time.Sleep(time.Until(keyMade.Add(keys)))
+	if out, err := sts.NewFromConfig(signed).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil || !strings.HasSuffix(aws.ToString(out.Arn), ":user/u") {
+		t.Errorf("after the key window: %v", err)
+	}
+	if list, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("u")}); err != nil || len(list.AccessKeyMetadata) != 1 {
+		t.Errorf("after the window the key is not listed: %v", err)
 	}
 }

@@ -38,10 +38,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	msg := ""
 	if f.Kind == None || f.Kind == Latency {
 		p.mu.Lock()
-		m, invisible := p.ec.check(c, time.Now())
+		k, m := p.ec.check(c, time.Now())
 		p.mu.Unlock()
-		if invisible {
-			f.Kind, msg = NoSuchEntity, m
+		if k != None {
+			f.Kind, msg = k, m
 		}
 	}
 	if f.Kind == Latency && f.Delay <= 0 {
@@ -64,7 +64,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch f.Kind {
-	case Throttle, InternalError, Unavailable, NoSuchEntity:
+	case Throttle, InternalError, Unavailable, NoSuchEntity, InvalidClientTokenID:
 		ev.Status = errorFor(f.Kind, c, msg).write(w, c, requestID(req.Seq))
 		return
 	case HTMLNotImplemented:
@@ -89,7 +89,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev.Upstream = resp.StatusCode
 	if resp.StatusCode == http.StatusOK {
 		p.mu.Lock()
-		p.ec.noteCreate(c, time.Now())
+		p.ec.noteCreate(c, rbody, time.Now())
+		rbody = p.ec.filter(c, rbody, time.Now())
 		p.secrets.fromResponse(c, rbody)
 		p.mu.Unlock()
 	}

@@ -21,6 +21,7 @@ type call struct {
 	json                    bool
 	fields                  map[string]string // entityFields present in the request
 	attempt                 int
+	accessKey               string // the access key id that signed it
 }
 
 func parseCall(r *http.Request, body []byte) call {
@@ -65,7 +66,23 @@ func parseCall(r *http.Request, body []byte) call {
 		}
 	}
 	_, _ = fmt.Sscanf(r.Header.Get("Amz-Sdk-Request"), "attempt=%d", &c.attempt)
+	c.accessKey = accessKeyOf(r)
 	return c
+}
+
+// accessKeyOf reads the access key id from the SigV4 credential
+// (Credential=AKID/date/region/service/aws4_request).
+func accessKeyOf(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	i := strings.Index(auth, "Credential=")
+	if i < 0 {
+		return ""
+	}
+	cred := auth[i+len("Credential="):]
+	if j := strings.IndexByte(cred, '/'); j >= 0 {
+		return cred[:j]
+	}
+	return ""
 }
 
 // serviceOf reads the signing name from the SigV4 credential scope
@@ -113,6 +130,8 @@ func errorFor(k Kind, c call, msg string) awsError {
 			message: "The request processing has failed because of an unknown error, exception or failure."}
 	case Unavailable:
 		return awsError{status: 503, code: "ServiceUnavailable", message: "Service is unavailable. Please try again later."}
+	case InvalidClientTokenID:
+		return awsError{status: 403, sender: true, code: "InvalidClientTokenId", message: msg}
 	default: // NoSuchEntity
 		if msg == "" {
 			msg = fmt.Sprintf("The entity %s cannot be found.", c.entity)

@@ -145,6 +145,19 @@ func (p *Proxy) EventualConsistencyFor(d time.Duration) {
 	p.ec = consistency{window: d}
 }
 
+// AWSConsistency makes the proxy as eventually consistent as AWS is: each
+// IAM user, role, managed policy, instance profile and login profile
+// created through it is invisible for entities after its create — uses by
+// name answer NoSuchEntity, and the account's authorization details and
+// the user's key list leave it (and each new access key) out — and STS
+// refuses each access key created through it (InvalidClientTokenId) for
+// keys. Zero durations turn it off.
+func (p *Proxy) AWSConsistency(entities, keys time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ec = consistency{window: entities, aws: true, keys: keys}
+}
+
 // AfterEffect sets a hook called for every forwarded request once moto has
 // answered it (the request took effect) and before the response is
 // written. When it returns true the connection is reset instead, so the
