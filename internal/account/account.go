@@ -26,7 +26,7 @@ import (
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
-	"github.com/rciam/rciam/internal/keycheck"
+	"github.com/rciam/rciam/internal/propagation"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/rediscloud"
@@ -144,8 +144,8 @@ func (t *Target) stsWith(keyID string, sec secret.Value) *sts.Client {
 
 // keyGate waits until a key pair signs STS calls as redislabs-user
 // (docs/behaviour.md, "Access key readiness").
-func (t *Target) keyGate() keycheck.Gate {
-	return keycheck.Gate{WantSuffix: ":user/" + r.UserName, Logf: t.Logf, Interval: t.GateInterval,
+func (t *Target) keyGate() propagation.Gate {
+	return propagation.Gate{WantSuffix: ":user/" + r.UserName, Logf: t.Logf, Interval: t.GateInterval,
 		Probe: func(ctx context.Context, keyID string, sec secret.Value) (string, error) {
 			out, err := t.stsWith(keyID, sec).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			if err != nil {

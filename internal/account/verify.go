@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/policysource"
+	"github.com/rciam/rciam/internal/propagation"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 	"github.com/rciam/rciam/internal/verify"
@@ -109,22 +111,41 @@ func readSecret(ctx context.Context, sm *secretsmanager.Client, name string) (se
 }
 
 // proveKey calls STS GetCallerIdentity signed with the active key and the
-// stored secret.
+// stored secret. A young key AWS refuses is propagating: it is asked again
+// until it signs or is propagation.KeyWindow old (docs/behaviour.md, "IAM
+// eventual consistency").
 func (t *Target) proveKey(ctx context.Context, s *live.State, value secret.Value) *verify.Proof {
-	var active string
-	for _, k := range s.Keys {
-		if k.Active {
-			active = k.ID
+	var active *live.AccessKey
+	for i := range s.Keys {
+		if s.Keys[i].Active {
+			active = &s.Keys[i]
 		}
 	}
-	if active == "" || value.IsZero() {
+	if active == nil || value.IsZero() {
 		return nil
 	}
-	out, err := t.stsWith(active, value).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return &verify.Proof{KeyID: active, Err: err}
+	out, err := t.stsWith(active.ID, value).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err == nil {
+		return &verify.Proof{KeyID: active.ID, ARN: aws.ToString(out.Arn)}
 	}
-	return &verify.Proof{KeyID: active, ARN: aws.ToString(out.Arn)}
+	age := time.Now().Add(s.ClockOffset).Sub(active.Created)
+	if !propagation.Refused(err) || !propagation.Young(active.Created, time.Now().Add(s.ClockOffset)) {
+		return &verify.Proof{KeyID: active.ID, Err: err}
+	}
+	gate := t.keyGate()
+	gate.WantSuffix, gate.Need, gate.Budget = "", 1, propagation.KeyWindow-age
+	arn, gerr := gate.Until(ctx, active.ID, value)
+	var nv *propagation.NotValidError
+	if errors.As(gerr, &nv) {
+		if nv.Last != nil {
+			err = nv.Last
+		}
+		return &verify.Proof{KeyID: active.ID, Err: err, Propagating: true, Age: age + nv.Waited}
+	}
+	if gerr != nil {
+		return &verify.Proof{KeyID: active.ID, Err: gerr}
+	}
+	return &verify.Proof{KeyID: active.ID, ARN: arn}
 }
 
 // simulateUser asks IAM to simulate the user's needed actions with the

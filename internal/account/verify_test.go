@@ -6,11 +6,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/propagation"
+	"github.com/rciam/rciam/internal/secret"
 	"github.com/rciam/rciam/internal/testenv/fixture"
 )
 
@@ -48,5 +52,54 @@ func TestSimulateUserReadsResults(t *testing.T) {
 	}
 	if len(forms) != 2 || !strings.Contains(forms[0], "aws%3ARequestTag%2FRedisLabsIdentifier") || !strings.Contains(forms[0], "kms%3AGrantIsForAWSResource") {
 		t.Errorf("requests: %v", forms)
+	}
+}
+
+// fakeSTS answers GetCallerIdentity: refused (InvalidClientTokenId) for
+// the first refusals calls, then as redislabs-user. It counts the calls.
+func fakeSTS(t *testing.T, refusals int) (*Target, *int) {
+	t.Helper()
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "text/xml")
+		if calls <= refusals {
+			w.WriteHeader(403)
+			_, _ = w.Write([]byte(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>`))
+			return
+		}
+		_, _ = w.Write([]byte(`<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/redislabs-user</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("AKIATEST", "x", "")}
+	tg := New(cfg)
+	tg.GateInterval = 50 * time.Millisecond
+	return tg, &calls
+}
+
+// A key AWS refuses is propagating while it is young: verify asks again
+// until it signs (pass) or the key is propagation.KeyWindow old (warn); an
+// older key that is refused fails at once.
+func TestProveKeyRidesOutPropagation(t *testing.T) {
+	t.Parallel()
+	state := func(age time.Duration) *live.State {
+		return &live.State{Keys: []live.AccessKey{{ID: "AKIAYOUNG", Active: true, Created: time.Now().Add(-age)}}}
+	}
+	ctx := context.Background()
+	sec := secret.New("s")
+
+	tg, calls := fakeSTS(t, 3)
+	if p := tg.proveKey(ctx, state(time.Second), sec); p.Err != nil || !strings.HasSuffix(p.ARN, ":user/redislabs-user") || *calls != 4 {
+		t.Errorf("young key accepted after 3 refusals: %+v after %d calls", p, *calls)
+	}
+	tg, calls = fakeSTS(t, 1000)
+	start := time.Now()
+	p := tg.proveKey(ctx, state(propagation.KeyWindow-500*time.Millisecond), sec)
+	if p.Err == nil || !p.Propagating || time.Since(start) > 3*time.Second {
+		t.Errorf("young key refused to the end: %+v in %s", p, time.Since(start))
+	}
+	tg, calls = fakeSTS(t, 1000)
+	if p := tg.proveKey(ctx, state(time.Minute), sec); p.Err == nil || p.Propagating || *calls != 1 {
+		t.Errorf("old key refused: %+v after %d calls", p, *calls)
 	}
 }

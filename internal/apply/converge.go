@@ -9,6 +9,9 @@ import (
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/plan"
+	"github.com/rciam/rciam/internal/propagation"
+	r "github.com/rciam/rciam/internal/resource"
+	"github.com/rciam/rciam/internal/secret"
 )
 
 // MaxPasses bounds how often Converge runs a plan within one command.
@@ -50,17 +53,21 @@ type Converger struct {
 // all. It returns the final snapshot.
 func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, error) {
 	created := map[string]bool{}
+	var made []r.Address
 	for pass := 1; ; pass++ {
 		res, runErr := c.Exec.Run(ctx, p)
-		if res != nil && res.NewKeyID != "" {
-			created[res.NewKeyID] = true
+		if res != nil {
+			if res.NewKeyID != "" {
+				created[res.NewKeyID] = true
+			}
+			made = append(made, madeBy(res.Done)...)
 		}
 		if ctx.Err() != nil {
 			return nil, runErr
 		}
-		l, err := c.readBack(ctx, created)
+		l, err := c.readBack(ctx, created, made)
 		if err == nil {
-			l, err = c.waitForOtherRun(ctx, l, created)
+			l, err = c.waitForOtherRun(ctx, l, created, made)
 		}
 		if err != nil {
 			if runErr != nil {
@@ -88,23 +95,80 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 	}
 }
 
-func (c *Converger) readBack(ctx context.Context, created map[string]bool) (*live.State, error) {
-	l, err := c.Read(ctx)
+// readBack reads the account once what this run made (created keys by
+// id, other entities by address) is visible: IAM is eventually consistent,
+// and an entity this run made that reads as missing is propagating, not
+// drift — re-planning it would make it twice (a second console password
+// for a login this run just set). The wait is propagation.Await's.
+func (c *Converger) readBack(ctx context.Context, created map[string]bool, made []r.Address) (*live.State, error) {
+	var l *live.State
+	err := propagation.Await(ctx, propagation.EntityBudget, c.Exec.logf, func(ctx context.Context) (string, error) {
+		var err error
+		if l, err = c.Read(ctx); err != nil {
+			return "", fmt.Errorf("read back: %w", err)
+		}
+		return c.unseen(l, created, made), nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read back: %w", err)
+		return nil, err
 	}
 	// This run's own password marks are not another run's to wait for: a
 	// mark it still holds means its change was not confirmed, and the next
 	// pass makes it again.
 	c.Exec.books().Claim(&l.Books)
-	// A key made and stored moments ago may not be listed yet: never
-	// mistake its absence for "no key" (that would make another). A key of
-	// ours that is not the stored one is left out: it was deleted (by this
-	// run or another), or it is not wanted anyway.
-	for id := range created {
-		if l.Key(id) == nil && l.User(c.Desired.User.Name) != nil && l.Books.Stores(id, l.KeyIDs()) {
-			l.Keys = append(l.Keys, live.AccessKey{ID: id, Active: true, LastUsedRead: true})
+	return l, nil
+}
+
+// unseen names the first thing this run made that l does not show, ""
+// when all are there. A key of ours counts only while its secret is the
+// stored one: otherwise it was deleted (by this run or another run that
+// stored last), or it is not wanted anyway.
+func (c *Converger) unseen(l *live.State, created map[string]bool, made []r.Address) string {
+	for _, a := range made {
+		if !shows(l, a) {
+			return a.String()
 		}
 	}
-	return l, nil
+	for id := range created {
+		if l.Key(id) == nil && l.User(c.Desired.User.Name) != nil && l.Books.Stores(id, l.KeyIDs()) {
+			return r.AccessKey(r.UserName, secret.MaskKeyID(id)).String()
+		}
+	}
+	return ""
+}
+
+// madeBy lists the entities the done steps created (access keys are
+// tracked by id).
+func madeBy(done []plan.Step) []r.Address {
+	var out []r.Address
+	for _, s := range done {
+		switch s.Op {
+		case plan.OpCreatePolicy, plan.OpCreateRole, plan.OpCreateProfile, plan.OpCreateUser, plan.OpCreateLoginProfile:
+			out = append(out, s.Address)
+		case plan.OpWritePassword, plan.OpStoreKeySecret:
+			if !s.Exists {
+				out = append(out, s.Address)
+			}
+		}
+	}
+	return out
+}
+
+// shows reports whether snapshot l holds the entity at a.
+func shows(l *live.State, a r.Address) bool {
+	switch a.Kind {
+	case r.KindPolicy:
+		return l.Policy(a.Name) != nil
+	case r.KindRole:
+		return l.Role(a.Name) != nil
+	case r.KindInstanceProfile:
+		return l.Profile(a.Name) != nil
+	case r.KindUser:
+		return l.User(a.Name) != nil
+	case r.KindLoginProfile:
+		return l.LoginProfile != nil
+	case r.KindSecret:
+		return l.Secrets[a.Name] != nil
+	}
+	return true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
+	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
 
@@ -102,7 +103,7 @@ func (c *Converger) history(ctx context.Context) (*bookkeeping.History, error) {
 
 // waitForOtherRun re-reads the account until no other run's key or
 // console password is pending, at most OtherRunWait.
-func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created map[string]bool) (*live.State, error) {
+func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created map[string]bool, made []r.Address) (*live.State, error) {
 	budget := c.OtherRunWait
 	if budget <= 0 {
 		budget = DefaultOtherRunWait
@@ -137,7 +138,7 @@ func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created 
 		if wait *= 2; wait > 2*time.Second {
 			wait = 2 * time.Second
 		}
-		if l, err = c.readBack(ctx, created); err != nil {
+		if l, err = c.readBack(ctx, created, made); err != nil {
 			return nil, err
 		}
 	}

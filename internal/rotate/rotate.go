@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/rciam/rciam/internal/bookkeeping"
-	"github.com/rciam/rciam/internal/keycheck"
+	"github.com/rciam/rciam/internal/propagation"
 	"github.com/rciam/rciam/internal/live"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
@@ -55,7 +55,7 @@ type Rotator struct {
 	Secrets Secrets
 	// Books records the rotation on the key secret; nil: made from Secrets.
 	Books *bookkeeping.Books
-	Gate  keycheck.Gate
+	Gate  propagation.Gate
 	Redis Registrar
 	// Grace keeps the old key inactive for this long (--grace).
 	Grace time.Duration

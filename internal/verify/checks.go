@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/bookkeeping"
@@ -213,6 +214,9 @@ func (v *verifier) keySecret() {
 	switch {
 	case p == nil:
 		v.add("key-secret", addr.String(), Fail, "no active access key to prove the stored secret with: "+repair)
+	case p.Err != nil && p.Propagating:
+		v.add("key-secret", addr.String(), Warn, fmt.Sprintf("AWS does not accept key %s yet (%s); it is %s old and still propagating: run verify again",
+			secret.MaskKeyID(p.KeyID), awsclient.Short(p.Err), p.Age.Round(time.Second)))
 	case p.Err != nil:
 		v.add("key-secret", addr.String(), Fail, fmt.Sprintf("the stored secret does not sign for key %s (%s): %s", secret.MaskKeyID(p.KeyID), awsclient.Short(p.Err), repair))
 	case !strings.HasSuffix(p.ARN, ":user/"+r.UserName):

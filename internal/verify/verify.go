@@ -77,6 +77,10 @@ type Proof struct {
 	KeyID string
 	ARN   string
 	Err   error
+	// Propagating: AWS refused a key younger than propagation.KeyWindow
+	// until the end of the wait; Age is the key's age then.
+	Propagating bool
+	Age         time.Duration
 }
 
 // Simulation is the result of SimulatePrincipalPolicy for the user.

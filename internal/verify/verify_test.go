@@ -64,6 +64,9 @@ func TestChecks(t *testing.T) {
 		{"wrong secret", func(_ *live.State, ev *Evidence) {
 			ev.Proof = &Proof{KeyID: fixture.KeyID, Err: errors.New("SignatureDoesNotMatch")}
 		}, "key-secret", "secret//redislabsuser/secret_access_key", Fail, "does not sign"},
+		{"key still propagating", func(_ *live.State, ev *Evidence) {
+			ev.Proof = &Proof{KeyID: fixture.KeyID, Err: errors.New("InvalidClientTokenId"), Propagating: true, Age: 30 * time.Second}
+		}, "key-secret", "secret//redislabsuser/secret_access_key", Warn, "still propagating: run verify again"},
 		{"two active keys", func(l *live.State, _ *Evidence) {
 			l.Keys = append(l.Keys, live.AccessKey{ID: "AKIASECOND000000", Active: true})
 		}, "access-keys", "user/redislabs-user", Fail, "2 active"},

@@ -1,4 +1,4 @@
-package keycheck
+package propagation
 
 import (
 	"context"

@@ -1,7 +1,4 @@
-// Package keycheck waits until a new access key really works: IAM keys
-// take seconds to become valid everywhere, and Redis Cloud rejects a key
-// that does not work yet (docs/behaviour.md, "Access key readiness"). It never logs the secret.
-package keycheck
+package propagation
 
 import (
 	"context"
@@ -39,6 +36,12 @@ type Gate struct {
 // Wait blocks until the key works; its error is one line naming the masked
 // key id and the time waited.
 func (g Gate) Wait(ctx context.Context, keyID string, sec secret.Value) error {
+	_, err := g.Until(ctx, keyID, sec)
+	return err
+}
+
+// Until is Wait that also returns the ARN the key signed as.
+func (g Gate) Until(ctx context.Context, keyID string, sec secret.Value) (string, error) {
 	interval, budget, need := g.Interval, g.Budget, g.Need
 	if interval <= 0 {
 		interval = DefaultInterval
@@ -58,10 +61,10 @@ func (g Gate) Wait(ctx context.Context, keyID string, sec secret.Value) error {
 		case err == nil && strings.HasSuffix(arn, g.WantSuffix):
 			ok++
 			if ok >= need {
-				return nil
+				return arn, nil
 			}
 		case err == nil:
-			return fmt.Errorf("access key %s signs as %s, not as %s", secret.MaskKeyID(keyID), arn, strings.TrimPrefix(g.WantSuffix, ":"))
+			return arn, fmt.Errorf("access key %s signs as %s, not as %s", secret.MaskKeyID(keyID), arn, strings.TrimPrefix(g.WantSuffix, ":"))
 		default:
 			ok, last = 0, err
 		}
@@ -70,11 +73,11 @@ func (g Gate) Wait(ctx context.Context, keyID string, sec secret.Value) error {
 			g.Logf("waiting for key %s (%s)", secret.MaskKeyID(keyID), waited)
 		}
 		if time.Since(start)+interval > budget {
-			return &NotValidError{KeyID: keyID, Waited: waited, Last: last}
+			return "", &NotValidError{KeyID: keyID, Waited: waited, Last: last}
 		}
 		select {
 		case <-ctx.Done():
-			return &NotValidError{KeyID: keyID, Waited: time.Since(start).Round(time.Second), Last: ctx.Err()}
+			return "", &NotValidError{KeyID: keyID, Waited: time.Since(start).Round(time.Second), Last: ctx.Err()}
 		case <-time.After(interval):
 		}
 	}
