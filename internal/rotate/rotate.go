@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/rciam/rciam/internal/bookkeeping"
-	"github.com/rciam/rciam/internal/propagation"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/propagation"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
