@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/rciam/rciam/internal/apply"
 	"github.com/rciam/rciam/internal/desired"
@@ -29,6 +30,7 @@ type Teardown struct {
 	Plan         *plan.Plan
 	CloudAccount int
 	rc           *rediscloud.Client
+	done         []plan.Step
 }
 
 // HasChanges reports whether running the teardown changes anything.
@@ -91,6 +93,32 @@ func (t *Target) Destroy(ctx context.Context, td *Teardown, hook apply.Hook) err
 		return nil
 	}
 	exec := &apply.Executor{IAM: t.IAM, Secrets: t.Secrets, Region: td.Live.Region, Hook: hook, Logf: t.Logf}
-	_, err := exec.Run(ctx, td.Plan)
+	res, err := exec.Run(ctx, td.Plan)
+	if res != nil {
+		td.done = res.Done
+	}
 	return err
+}
+
+// Removed returns the addresses a destroy removed: each entity whose
+// delete step was done.
+func (td *Teardown) Removed() []string {
+	var out []string
+	for _, s := range td.done {
+		if deletes(s) {
+			out = append(out, s.Address.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// deletes reports a step that deletes its entity itself (not one of its
+// versions, attachments or blockers).
+func deletes(s plan.Step) bool {
+	switch s.Op {
+	case plan.OpDeletePolicy, plan.OpDeleteRole, plan.OpDeleteProfile, plan.OpDeleteUser, plan.OpDeleteAccessKey, plan.OpDeleteLoginProfile, plan.OpDeleteSecret:
+		return true
+	}
+	return false
 }

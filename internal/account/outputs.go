@@ -11,6 +11,9 @@ import (
 // region.
 func (t *Target) Outputs(ctx context.Context, s *Session, reveal bool) (*outputs.Outputs, error) {
 	l := s.Live
+	if err := l.Books.CheckRegion(l.Region); err != nil {
+		return nil, err
+	}
 	if rec := l.Books.Region; rec != "" && rec != l.Region {
 		t.notef("warning: rciam recorded region %s for these secrets, but this run uses %s", rec, l.Region)
 	}

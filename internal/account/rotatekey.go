@@ -2,10 +2,13 @@ package account
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/outputs"
+	"github.com/rciam/rciam/internal/rediscloud"
 	"github.com/rciam/rciam/internal/registration"
 	"github.com/rciam/rciam/internal/rotate"
 )
@@ -34,7 +37,11 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 	l := s.Live
 	rot := &rotate.Rotator{IAM: t.IAM, Secrets: t.Secrets, Books: t.books(l), Gate: t.keyGate(), Grace: o.Grace, Logf: t.Logf, After: t.RotateAfter}
 	var out *outputs.Outputs
-	if id := l.Books.CloudAccount; id > 0 {
+	id, err := t.cloudAccount(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	if id > 0 {
 		// Registered: every update sends the console password too, which
 		// must be the login's; and the API keys are needed before anything
 		// changes.
@@ -67,5 +74,39 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 	if err != nil {
 		return nil, err
 	}
+	if id > 0 {
+		// Found by the previous key's id: record it again on the secret.
+		if err := t.books(l).RecordCloudAccount(ctx, l.Books, id); err != nil {
+			return nil, err
+		}
+	}
 	return &Rotation{Result: res}, nil
+}
+
+// cloudAccount is the Redis Cloud cloud account the account is registered
+// as: the one recorded on the key secret; or, when that record was lost
+// with the key secret and a previous key is kept (the lost-key rule), the
+// cloud account that holds the previous key — looked for only when the
+// Redis Cloud API keys are set. 0 when not registered.
+func (t *Target) cloudAccount(ctx context.Context, l *live.State) (int, error) {
+	if id := l.Books.CloudAccount; id > 0 || l.Books.Previous == "" {
+		return id, nil
+	}
+	rc, err := t.redis()
+	if errors.Is(err, rediscloud.ErrNoKeys) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	list, err := rc.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	a, err := rediscloud.FindMatch(list, l.Books.Previous, "")
+	if err != nil || a == nil {
+		return 0, err
+	}
+	t.notef("cloud account %d holds the previous key %s: it is moved to the stored key", a.ID, l.Books.Previous)
+	return a.ID, nil
 }

@@ -110,14 +110,17 @@ func readSecret(ctx context.Context, sm *secretsmanager.Client, name string) (se
 	return secret.New(aws.ToString(out.SecretString)), nil
 }
 
-// proveKey calls STS GetCallerIdentity signed with the active key and the
-// stored secret. A young key AWS refuses is propagating: it is asked again
+// proveKey calls STS GetCallerIdentity signed with the stored key (or the
+// active one) and the stored secret. A young key AWS refuses is propagating: it is asked again
 // until it signs or is propagation.KeyWindow old (docs/behaviour.md, "IAM
 // eventual consistency").
 func (t *Target) proveKey(ctx context.Context, s *live.State, value secret.Value) *verify.Proof {
+	// The stored key: beside it there may be the previous key a rotation
+	// or a lost key secret keeps.
+	stored, _ := s.StoredKey()
 	var active *live.AccessKey
 	for i := range s.Keys {
-		if s.Keys[i].Active {
+		if s.Keys[i].Active && (active == nil || s.Keys[i].ID == stored) {
 			active = &s.Keys[i]
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/secret"
 )
@@ -82,9 +83,11 @@ type bag struct {
 	keyCalls [][2]time.Time
 }
 
-// Result says what a run did.
+// Result says what a run did. A step that was running when the run was
+// interrupted (Ctrl-C, --timeout) is Cancelled, not Failed: it may or may
+// not have taken effect, and the next run finds out.
 type Result struct {
-	Done, Failed, Skipped []plan.Step
+	Done, Failed, Cancelled, Skipped []plan.Step
 	// NewKeyID is the access key created in this run, if any.
 	NewKeyID string
 }
@@ -163,6 +166,8 @@ func (e *Executor) Run(ctx context.Context, p *plan.Plan) (*Result, error) {
 			res.Done = append(res.Done, s)
 		case !st.ran:
 			res.Skipped = append(res.Skipped, s)
+		case ctx.Err() != nil && (errors.Is(st.err, context.Canceled) || errors.Is(st.err, context.DeadlineExceeded)):
+			res.Cancelled = append(res.Cancelled, s)
 		default:
 			res.Failed = append(res.Failed, s)
 			if first == nil {
@@ -174,7 +179,7 @@ func (e *Executor) Run(ctx context.Context, p *plan.Plan) (*Result, error) {
 		first = ctx.Err()
 	}
 	if first != nil {
-		return res, &RunError{First: first, Failed: len(res.Failed), NotRun: len(res.Skipped), Result: res}
+		return res, &RunError{First: first, Failed: len(res.Failed), NotRun: len(res.Skipped) + len(res.Cancelled), Result: res}
 	}
 	return res, nil
 }
@@ -193,7 +198,7 @@ type RunError struct {
 func (e *RunError) Error() string {
 	msg := e.First.Error()
 	if e.NotRun > 0 || e.Failed > 1 {
-		msg += fmt.Sprintf(" (%d step(s) failed, %d not run; run apply again to finish)", e.Failed, e.NotRun)
+		msg += fmt.Sprintf(" (%s failed, %d not run; run apply again to finish)", note.Count(e.Failed, "step"), e.NotRun)
 	}
 	return msg
 }

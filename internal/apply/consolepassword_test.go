@@ -46,7 +46,7 @@ func (a *pwAccount) marks() []string { return a.judge(time.Now()).MarkKeys() }
 
 // judge reads the marks as a plan at now would.
 func (a *pwAccount) judge(now time.Time) bookkeeping.Record {
-	return bookkeeping.Read(nil, &bookkeeping.Secret{Tags: a.tags}, now)
+	return bookkeeping.Read(nil, &bookkeeping.Secret{Tags: a.tags}, nil, now)
 }
 
 // pwRun is one run's view of the account: it dies (every call fails)

@@ -9,7 +9,6 @@ package awsclient
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -61,10 +60,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		return aws.Config{}, explainLoad(err)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, ErrNoRegion
+	}
+	if err := checkRegion(cfg.Region); err != nil {
+		return aws.Config{}, err
 	}
 	if o.EndpointURL != "" {
 		// BaseEndpoint on the config beats every per-service setting.

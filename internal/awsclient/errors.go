@@ -74,6 +74,14 @@ func Short(err error) string {
 		return ""
 	}
 	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if errors.As(err, &ae) && ae.ErrorCode() == "UnknownError" && errors.As(err, &re) {
+		// The endpoint answered, but not as an AWS API does.
+		return fmt.Sprintf("%s answered HTTP %d, not as an AWS API answers: check --endpoint-url (or AWS_ENDPOINT_URL)", endpointOf(re), re.HTTPStatusCode())
+	}
+	if errors.As(err, &ae) && expired(ae.ErrorCode()) {
+		return ae.ErrorCode() + ": the AWS credentials have expired: refresh them ('aws sso login' for an SSO profile, or new session credentials)"
+	}
 	if errors.As(err, &ae) {
 		msg := strings.TrimSpace(ae.ErrorMessage())
 		if msg == "" {
@@ -99,7 +107,6 @@ func Short(err error) string {
 		}
 		return fmt.Sprintf("cannot reach %s: connection refused", host)
 	}
-	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
 		return fmt.Sprintf("HTTP %d from AWS", re.HTTPStatusCode())
 	}
@@ -111,6 +118,23 @@ func Short(err error) string {
 		return "no response from " + hostOf(ue.URL) + ": " + transportCause(ue.Err)
 	}
 	return oneLine(err.Error())
+}
+
+// expired reports the codes AWS gives for expired credentials.
+func expired(code string) bool {
+	switch code {
+	case "ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired":
+		return true
+	}
+	return false
+}
+
+// endpointOf is the scheme and host a response came from.
+func endpointOf(re *awshttp.ResponseError) string {
+	if re.Response != nil && re.Response.Request != nil && re.Response.Request.URL != nil {
+		return hostOf(re.Response.Request.URL.String())
+	}
+	return "the endpoint"
 }
 
 func hostOf(rawURL string) string {

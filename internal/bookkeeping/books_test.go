@@ -32,7 +32,7 @@ func TestStoreKey(t *testing.T) {
 			}
 			b := &Books{Secrets: f}
 			w := KeyWrite{KeyID: keyB, Secret: secret.New("s3cret"), Exists: start != "absent", Restore: start == "scheduled for deletion",
-				Tags: KeySecretTags("eu-west-1", ""), Previous: keyA}
+				Tags: KeySecretTags("eu-west-1", "", ""), Previous: keyA}
 			if err := b.StoreKey(ctx, w); err != nil {
 				t.Fatal(err)
 			}

@@ -172,5 +172,5 @@ func (f *fakeSecrets) record(now time.Time) Record {
 		}
 		return &Secret{Tags: tags, CurrentVersion: s.version}
 	}
-	return Read(view("/redislabsuser/secret_access_key"), view("/redislabsuser/password"), now)
+	return Read(view("/redislabsuser/secret_access_key"), view("/redislabsuser/password"), nil, now)
 }

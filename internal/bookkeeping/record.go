@@ -3,6 +3,7 @@ package bookkeeping
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,9 @@ const (
 
 	// TagKeyID names the access key the stored secret belongs to.
 	TagKeyID = prefix + "access-key-id"
-	// TagRegion names the region the two secrets were written in.
+	// TagRegion names the region the two secrets were written in; it is on
+	// the key secret and on redislabs-user (IAM is global: a run in any
+	// region reads it there).
 	TagRegion = prefix + "region"
 	// TagCloudAccountID is the Redis Cloud cloud account id.
 	TagCloudAccountID = prefix + "cloud-account-id"
@@ -76,8 +79,11 @@ type Record struct {
 	KeySecretVersion string
 	// KeyID is rciam:access-key-id as tagged.
 	KeyID string
-	// Region is rciam:region.
+	// Region is rciam:region on the key secret.
 	Region string
+	// UserRegion is rciam:region on redislabs-user: where the secrets are,
+	// readable from any region.
+	UserRegion string
 	// CloudAccount is rciam:cloud-account-id; 0 when none (or unreadable).
 	CloudAccount int
 	// Previous, PreviousSince and DeleteAfter are a rotation's tags, as
@@ -98,9 +104,10 @@ type Mark struct {
 }
 
 // Read reads the record from the key secret and the password secret (nil
-// when absent), judging the marks' age at now, in AWS's time.
-func Read(key, password *Secret, now time.Time) Record {
-	var rec Record
+// when absent) and redislabs-user's tags (nil when it is absent), judging
+// the marks' age at now, in AWS's time.
+func Read(key, password *Secret, userTags map[string]string, now time.Time) Record {
+	rec := Record{UserRegion: userTags[TagRegion]}
 	if key != nil {
 		rec.KeySecretVersion = key.CurrentVersion
 		t := key.Tags
@@ -209,13 +216,40 @@ func (rec Record) KeptKey(keys []string, active func(id string) bool) (id string
 }
 
 // KeySecretTags are the bookkeeping tags the key secret must carry for key
-// keyID ("" when the key is not made yet) in region.
-func KeySecretTags(region, keyID string) map[string]string {
+// keyID ("" when the key is not made yet) in region, with previous (when
+// set) the key kept beside it.
+func KeySecretTags(region, keyID, previous string) map[string]string {
 	t := map[string]string{TagRegion: region}
 	if keyID != "" {
 		t[TagKeyID] = keyID
 	}
+	if previous != "" {
+		t[TagPreviousKeyID] = previous
+	}
 	return t
+}
+
+// UserTags are the bookkeeping tags redislabs-user must carry when the
+// secrets are in region.
+func UserTags(region string) map[string]string { return map[string]string{TagRegion: region} }
+
+// WrongRegionError stops a command run in another region than the one the
+// account's secrets are in: it would build (or look for) a second pair.
+type WrongRegionError struct{ Recorded, Region string }
+
+func (e *WrongRegionError) Error() string {
+	return fmt.Sprintf("rciam set this account up in region %s (redislabs-user's tag %s), and this run uses %s: pass --region %s (or run 'rciam destroy --region %s' first, then apply here, to move it)",
+		e.Recorded, TagRegion, e.Region, e.Recorded, e.Recorded)
+}
+
+// CheckRegion refuses region when the record places the secrets in
+// another one. An account without the user's tag (template-made) is
+// judged by its secrets alone.
+func (rec Record) CheckRegion(region string) error {
+	if rec.UserRegion != "" && rec.UserRegion != region {
+		return &WrongRegionError{Recorded: rec.UserRegion, Region: region}
+	}
+	return nil
 }
 
 // Pending reports whether a password mark is present: a run is changing

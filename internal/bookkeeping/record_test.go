@@ -2,6 +2,7 @@ package bookkeeping
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,7 +34,7 @@ func TestStoredKey(t *testing.T) {
 		{"untagged, two keys: unknown", keySecret("cfn", map[string]string{}), []string{keyA, keyB}, "", ""},
 	}
 	for _, c := range cases {
-		rec := Read(c.key, nil, time.Now())
+		rec := Read(c.key, nil, nil, time.Now())
 		if id, how := rec.StoredKey(c.keys); id != c.want || how != c.wantHow {
 			t.Errorf("%s: StoredKey = %q %q, want %q %q", c.name, id, how, c.want, c.wantHow)
 		}
@@ -44,11 +45,11 @@ func TestStoredKey(t *testing.T) {
 // key wins over the tag.
 func TestStores(t *testing.T) {
 	t.Parallel()
-	byVersion := Read(keySecret(KeyVersionID(keyB), map[string]string{TagKeyID: keyA}), nil, time.Now())
+	byVersion := Read(keySecret(KeyVersionID(keyB), map[string]string{TagKeyID: keyA}), nil, nil, time.Now())
 	if !byVersion.Stores(keyB, nil) || byVersion.Stores(keyA, []string{keyA, keyB}) {
 		t.Error("the version id does not decide")
 	}
-	byTag := Read(keySecret("restored", map[string]string{TagKeyID: keyA}), nil, time.Now())
+	byTag := Read(keySecret("restored", map[string]string{TagKeyID: keyA}), nil, nil, time.Now())
 	if !byTag.Stores(keyA, nil) || byTag.Stores(keyB, []string{keyB}) {
 		t.Error("the tag does not decide when the version names no key")
 	}
@@ -62,7 +63,7 @@ func TestStores(t *testing.T) {
 func TestInterruptedStoreAndKeptKey(t *testing.T) {
 	t.Parallel()
 	active := func(string) bool { return true }
-	interrupted := Read(keySecret(KeyVersionID(keyB), map[string]string{TagKeyID: keyA}), nil, time.Now())
+	interrupted := Read(keySecret(KeyVersionID(keyB), map[string]string{TagKeyID: keyA}), nil, nil, time.Now())
 	if got := interrupted.InterruptedStore([]string{keyA, keyB}); got != keyA {
 		t.Errorf("InterruptedStore = %q, want %q", got, keyA)
 	}
@@ -75,7 +76,7 @@ func TestInterruptedStoreAndKeptKey(t *testing.T) {
 	if got := interrupted.InterruptedStore([]string{keyB}); got != "" {
 		t.Errorf("the tagged key is gone, yet InterruptedStore = %q", got)
 	}
-	recorded := Read(keySecret(KeyVersionID(keyB), map[string]string{TagKeyID: keyB, TagPreviousKeyID: keyA}), nil, time.Now())
+	recorded := Read(keySecret(KeyVersionID(keyB), map[string]string{TagKeyID: keyB, TagPreviousKeyID: keyA}), nil, nil, time.Now())
 	if recorded.InterruptedStore([]string{keyA, keyB}) != "" {
 		t.Error("a recorded rotation reads as interrupted")
 	}
@@ -98,7 +99,7 @@ func TestMarks(t *testing.T) {
 		TagPasswordPending + "halt2":  markStopped + " " + at(StoppedGrace),
 		TagPasswordPending + "broken": "yesterday",
 	}}
-	rec := Read(nil, pw, now)
+	rec := Read(nil, pw, nil, now)
 	want := map[string]bool{"young": true, "halt1": true, "old": false, "halt2": false, "broken": false}
 	if len(rec.Marks) != len(want) || !rec.Pending() {
 		t.Fatalf("marks %v", rec.Marks)
@@ -128,14 +129,23 @@ func TestMarks(t *testing.T) {
 func TestReadRecord(t *testing.T) {
 	t.Parallel()
 	rec := Read(keySecret("v", map[string]string{TagRegion: "eu-west-1", TagCloudAccountID: "42", TagPreviousKeyID: keyA,
-		TagPreviousSince: "2026-01-01T00:00:00Z", TagDeleteAfter: "2026-01-02T00:00:00Z"}), nil, time.Now())
-	if rec.Region != "eu-west-1" || rec.CloudAccount != 42 || rec.Previous != keyA || rec.PreviousSince == "" || rec.DeleteAfter == "" {
+		TagPreviousSince: "2026-01-01T00:00:00Z", TagDeleteAfter: "2026-01-02T00:00:00Z"}), nil, map[string]string{TagRegion: "eu-west-1"}, time.Now())
+	if rec.Region != "eu-west-1" || rec.UserRegion != "eu-west-1" || rec.CloudAccount != 42 || rec.Previous != keyA || rec.PreviousSince == "" || rec.DeleteAfter == "" {
 		t.Errorf("record %+v", rec)
 	}
 	if got := StaleRotationTags(rec); len(got) != 3 {
 		t.Errorf("StaleRotationTags = %v", got)
 	}
-	if bad := Read(keySecret("v", map[string]string{TagCloudAccountID: "x"}), nil, time.Now()); bad.CloudAccount != 0 {
+	if err := rec.CheckRegion("eu-west-1"); err != nil {
+		t.Errorf("CheckRegion in the recorded region: %v", err)
+	}
+	if err := rec.CheckRegion("us-east-1"); err == nil || !strings.Contains(err.Error(), "pass --region eu-west-1") {
+		t.Errorf("CheckRegion in another region: %v", err)
+	}
+	if err := (Record{}).CheckRegion("us-east-1"); err != nil {
+		t.Errorf("an account without the user's tag is refused: %v", err)
+	}
+	if bad := Read(keySecret("v", map[string]string{TagCloudAccountID: "x"}), nil, nil, time.Now()); bad.CloudAccount != 0 {
 		t.Errorf("an unreadable cloud account id reads as %d", bad.CloudAccount)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/apply"
 	"github.com/rciam/rciam/internal/iostreams"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/view"
 )
@@ -84,19 +85,47 @@ func (o *applyOptions) run(fr *frame) error {
 			return errors.New("apply cancelled: nothing was changed")
 		}
 	}
-	final, err := t.Apply(fr.ctx, pr, account.ApplyOptions{
+	applied, err := t.Apply(fr.ctx, pr, account.ApplyOptions{
 		Hook: &view.Progress{W: f.IO.ErrOut, Style: style},
 		OnResidual: func(pass int, p *plan.Plan) {
-			fmt.Fprintf(f.IO.ErrOut, "Read back: %d step(s) left to do (pass %d).\n", len(p.Steps), pass)
+			fmt.Fprintf(f.IO.ErrOut, "Read back: %s left to do (pass %d).\n", note.Count(len(p.Steps), "step"), pass)
 		},
 	})
 	if err != nil {
+		if f.JSON() {
+			_ = view.ApplyJSON(f.IO.Out, nil, stepsJSON(applied))
+		}
 		return fr.stepsLeft(err, "what was done is kept")
 	}
 	if pr.Plan.HasChanges() {
 		fmt.Fprintln(f.IO.ErrOut, "\nApply complete.")
+		// The warnings again, after the progress lines: each says what is
+		// left for the user to do.
+		for _, w := range pr.Plan.Warnings {
+			fmt.Fprintf(f.IO.ErrOut, "%s %s\n", style.Warning(), w.Short())
+		}
 	}
-	return printOutputs(fr, t, &account.Session{Live: final, Want: pr.Want}, o.showSecrets)
+	s := &account.Session{Live: applied.Live, Want: pr.Want}
+	if !f.JSON() {
+		return printOutputs(fr, t, s, o.showSecrets)
+	}
+	out, err := t.Outputs(fr.ctx, s, o.showSecrets)
+	if err != nil {
+		return err
+	}
+	return view.ApplyJSON(f.IO.Out, out, stepsJSON(applied))
+}
+
+// stepsJSON lists what apply ran, as its JSON shows it.
+func stepsJSON(a *account.Applied) []view.StepJSON {
+	out := []view.StepJSON{}
+	if a == nil {
+		return out
+	}
+	for _, s := range a.Steps {
+		out = append(out, view.StepJSON{Resource: s.Step.Address.String(), Action: string(s.Step.Op), Status: s.Status})
+	}
+	return out
 }
 
 // unchanged is the stop line of a command stopped before its first write.
@@ -109,16 +138,16 @@ func (fr *frame) unchanged(err error) error {
 
 // stepsLeft reports a run of steps that did not finish: the summary of
 // what ran on stderr and, when Ctrl-C or --timeout stopped it, the stop
-// line saying how many steps are left ("<kept>, N step(s) left to do").
+// line saying how many steps are left ("<kept>, N steps left to do").
 func (fr *frame) stepsLeft(err error, kept string) error {
 	var runErr *apply.RunError
 	if !errors.As(err, &runErr) || runErr.Result == nil {
 		return err
 	}
 	res := runErr.Result
-	view.Summary(fr.f.IO.ErrOut, res.Done, res.Failed, res.Skipped)
+	view.Summary(fr.f.IO.ErrOut, res)
 	if fr.ctx.Err() != nil {
-		return stopped(fmt.Sprintf("%s, %d step(s) left to do", kept, len(res.Failed)+len(res.Skipped)))
+		return stopped(fmt.Sprintf("%s, %s left to do", kept, note.Count(len(res.Failed)+len(res.Cancelled)+len(res.Skipped), "step")))
 	}
 	return err
 }

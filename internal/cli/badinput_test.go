@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +42,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"oversized policy", []string{"apply", "--yes", "--instance-policy-file", inst, "--user-policy-file", big}},
 		{"no terminal, no --yes", []string{"apply"}},
 		{"destroy: no terminal, no --yes", []string{"destroy"}},
+		{"invalid region", []string{"plan", "--region", "us_east_1"}},
+		{"output for verify only", []string{"plan", "--output", "JUnit"}},
+		{"unknown command", []string{"plna"}},
+		{"unknown subcommand", []string{"policy", "lst"}},
 	}
 	// The error lines are compared whole with testdata/bad-input.txt
 	// (internal/testenv/golden), the scratch directory written as $TMP.
@@ -112,5 +118,23 @@ func TestNoCredentials(t *testing.T) {
 	res.oneLine(t, "no AWS credentials found")
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s", d)
+	}
+}
+
+// An endpoint that answers, but not as an AWS API (a web server, a wrong
+// port), is named in one line.
+func TestEndpointThatIsNotAWS(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("<html><body>Not Found</body></html>"))
+	}))
+	defer srv.Close()
+	acct := &testenv.Account{ID: "000000000000", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "x", Endpoint: srv.URL}
+	res := rciam(t, acct, runOpts{}, "plan").mustCode(t, 1)
+	res.oneLine(t, srv.URL+" answered HTTP 404, not as an AWS API answers: check --endpoint-url")
+	if strings.Contains(res.stderr, "UnknownError") {
+		t.Errorf("SDK jargon: %s", res.stderr)
 	}
 }

@@ -155,9 +155,11 @@ func planChanges(t *testing.T, acct *testenv.Account, args ...string) map[string
 }
 
 type planChange struct {
-	Resource string   `json:"resource"`
-	Action   string   `json:"action"`
-	Details  []string `json:"details"`
+	Resource string `json:"resource"`
+	Action   string `json:"action"`
+	Details  []struct {
+		Text string `json:"text"`
+	} `json:"details"`
 }
 
 // expectOnlyTags fails t unless the plan creates and deletes nothing and
@@ -168,7 +170,8 @@ func expectOnlyTags(t *testing.T, changes map[string]planChange, want map[string
 	t.Helper()
 	for addr, c := range changes {
 		var tags []string
-		for _, d := range c.Details {
+		for _, detail := range c.Details {
+			d := detail.Text
 			switch {
 			case strings.HasPrefix(d, "tags: "):
 				tags = append(tags, d)

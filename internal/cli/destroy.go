@@ -70,7 +70,7 @@ func (o *destroyOptions) run(fr *frame) error {
 	}
 	view.PlanHuman(f.IO.ErrOut, td.Plan, style)
 	if !td.HasChanges() {
-		return nil
+		return o.printJSON(td)
 	}
 	if !o.yes {
 		if err := f.IO.Confirm("\nDo you really want to destroy these entities?"); err != nil {
@@ -86,5 +86,20 @@ func (o *destroyOptions) run(fr *frame) error {
 		return fr.stepsLeft(err, "what was removed stays removed")
 	}
 	fmt.Fprintln(f.IO.ErrOut, "\nDestroy complete.")
-	return nil
+	return o.printJSON(td)
+}
+
+// printJSON writes, with --output json, what was removed and left.
+func (o *destroyOptions) printJSON(td *account.Teardown) error {
+	if !o.f.JSON() {
+		return nil
+	}
+	out := view.Destroyed{Schema: view.Schema, Removed: td.Removed(), Left: []view.LeftInPlace{}}
+	if out.Removed == nil {
+		out.Removed = []string{}
+	}
+	for _, l := range td.Plan.Left {
+		out.Left = append(out.Left, view.LeftInPlace{Resource: l.Address.String(), Why: l.Why})
+	}
+	return view.WriteJSON(o.f.IO.Out, out)
 }

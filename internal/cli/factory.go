@@ -58,11 +58,16 @@ func (f *Factory) bindGlobalFlags(root *cobra.Command) {
 	pf.BoolVar(&f.AllowRoot, "allow-root", false, "allow the AWS account's root credentials")
 }
 
-func (f *Factory) validateGlobal() error {
+func (f *Factory) validateGlobal(cmd *cobra.Command) error {
+	f.Output = strings.ToLower(f.Output)
 	switch f.Output {
 	case "text", "json":
+	case "junit", "sarif":
+		if cmd.Name() != "verify" {
+			return usageErrorf("--output %s is for verify: use text or json", f.Output)
+		}
 	default:
-		return usageErrorf("invalid --output %q: use text or json", f.Output)
+		return usageErrorf("invalid --output %q: use text or json (verify also junit or sarif)", f.Output)
 	}
 	if f.Timeout <= 0 {
 		return usageErrorf("invalid --timeout %s: give a positive duration such as 5m", f.Timeout)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rciam/rciam/internal/bookkeeping"
+	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/testenv"
 )
 
@@ -79,36 +80,54 @@ func TestUnusedExtraKeyIsDeleted(t *testing.T) {
 	}
 }
 
-// A used key whose secret rciam does not hold may be in use: apply stops,
-// lists it, and changes nothing.
-func TestUsedUnknownKeyStopsApply(t *testing.T) {
+// A lost key secret (docs/entities.md): after the key secret is deleted
+// for good, the key rciam's own verify used is kept, active, as the
+// previous key; apply makes and stores a new key and exits 0 with a warning
+// that names the old key in full and rotate-key; verify warns meanwhile;
+// rotate-key finishes (the previous key goes) and verify is clean again.
+func TestLostKeySecretIsFinishedByRotateKey(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
 	ctx := context.Background()
-	c := iam.NewFromConfig(acct.Config())
-	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("redislabs-user")}); err != nil {
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	before := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	// rciam's own verify is the one use of the key.
+	if _, err := sts.NewFromConfig(acct.ConfigFor(before.KeyID, before.KeySecret)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatal(err)
 	}
-	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("redislabs-user")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, sec := aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)
-	if _, err := sts.NewFromConfig(acct.ConfigFor(id, sec)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
-		t.Fatal(err)
-	}
-	last, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	last, err := iam.NewFromConfig(acct.Config()).GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(before.KeyID)})
 	if err != nil || last.AccessKeyLastUsed == nil || last.AccessKeyLastUsed.LastUsedDate == nil {
 		t.Skipf("moto did not record the key's use (%v): nothing to test", err)
 	}
-	res := rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 1)
-	res.oneLine(t, "redislabs-user has access keys", id[:4]+"…"+id[len(id)-4:], "last used", "--region")
-	if w := writes(res.calls); len(w) > 0 {
-		t.Errorf("apply wrote %v", w)
+	if _, err := secretsmanager.NewFromConfig(acct.Config()).DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+		SecretId: aws.String(r.KeySecretName), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(res.stderr, sec) {
-		t.Error("secret leaked")
+	out, _ := verifyJSON(t, acct, 1)
+	if c := findCheck(out, "exists", "secret/"+r.KeySecretName); c == nil || !strings.Contains(c.Message, "run 'rciam apply'") {
+		t.Errorf("verify on the lost secret: %+v", c)
 	}
+	res := rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	if !strings.Contains(res.stderr, "the secret of access key "+before.KeyID+" is lost") || !strings.Contains(res.stderr, "run 'rciam rotate-key'") {
+		t.Errorf("apply does not say what it kept and what finishes:\n%s", res.stderr)
+	}
+	keys, _ := iam.NewFromConfig(acct.Config()).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(r.UserName)})
+	if len(keys.AccessKeyMetadata) != 2 {
+		t.Fatalf("%d keys after apply, want the previous one beside a new one", len(keys.AccessKeyMetadata))
+	}
+	if tags := keySecretTags(t, acct); tags[bookkeeping.TagPreviousKeyID] != before.KeyID {
+		t.Errorf("the previous key is not recorded: %v", tags)
+	}
+	out, _ = verifyJSON(t, acct, 0)
+	if c := findCheck(out, "access-keys", "user/"+r.UserName); c == nil || c.Status != "warn" || !strings.Contains(c.Message, before.KeyID) {
+		t.Errorf("verify meanwhile: %+v", c)
+	}
+	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 0)
+	after := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+	if after.KeyID == before.KeyID {
+		t.Error("the previous key is the stored one")
+	}
+	verifyClean(t, acct)
 }
 
 // No secret value appears in any output of any run without

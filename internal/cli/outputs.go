@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/account"
@@ -59,7 +61,7 @@ func (o *outputsOptions) run(fr *frame) error {
 	if err != nil {
 		return err
 	}
-	if o.format == "" {
+	if o.format == "" || o.format == "hand" && f.JSON() {
 		return printOutputs(fr, t, s, o.showSecrets)
 	}
 	out, err := t.Outputs(fr.ctx, s, o.showSecrets)
@@ -72,6 +74,9 @@ func (o *outputsOptions) run(fr *frame) error {
 	body, err := out.API(o.name)
 	if err != nil {
 		return err
+	}
+	if o.name == "" {
+		fmt.Fprintln(f.IO.ErrOut, "warning: the body has no name: Redis Cloud needs one to create the cloud account (pass --name NAME)")
 	}
 	return view.APIBody(f.IO.Out, body)
 }

@@ -74,7 +74,7 @@ func policyList(f *Factory) error {
 		out = append(out, versionJSON(name, sel, false))
 	}
 	if f.JSON() {
-		return view.WriteJSON(f.IO.Out, view.PolicyVersions{Versions: out})
+		return view.WriteJSON(f.IO.Out, view.PolicyVersions{Schema: view.Schema, Versions: out})
 	}
 	w := f.IO.Out
 	for _, v := range out {
@@ -107,6 +107,7 @@ func policyShow(f *Factory, name, document string) error {
 		return usageErrorf("invalid --document %q: use instance or user", document)
 	}
 	v := versionJSON(name, sel, true)
+	v.Schema = view.Schema
 	if f.JSON() {
 		return view.WriteJSON(f.IO.Out, v)
 	}

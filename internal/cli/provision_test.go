@@ -42,10 +42,7 @@ func TestProvisionLifecycle(t *testing.T) {
 	rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
 
 	out := rciam(t, acct, runOpts{}, "outputs", "--output", "json").mustCode(t, 0)
-	var o map[string]string
-	if err := json.Unmarshal([]byte(out.stdout), &o); err != nil {
-		t.Fatalf("outputs json: %v\n%s", err, out.stdout)
-	}
+	o := outputsJSON(t, out.stdout)
 	for _, k := range []string{"accessKeyId", "accessSecretKey", "consolePassword", "consoleUsername", "signInLoginUrl", "IAMRoleName"} {
 		if o[k] == "" {
 			t.Errorf("outputs lack %s: %v", k, o)
@@ -59,7 +56,7 @@ func TestProvisionLifecycle(t *testing.T) {
 		t.Error("outputs printed a secret without --show-secrets")
 	}
 	shown := rciam(t, acct, runOpts{}, "outputs", "--output", "json", "--show-secrets").mustCode(t, 0)
-	_ = json.Unmarshal([]byte(shown.stdout), &o)
+	o = outputsJSON(t, shown.stdout)
 	if o["accessSecretKey"] != st.KeySecret || o["consolePassword"] != st.Password {
 		t.Error("--show-secrets did not print the stored secrets")
 	}
@@ -159,4 +156,22 @@ func roundsWithin(t *testing.T, what string, calls []awsclient.Call, max int) {
 			t.Logf("%s %s %s–%s", c.Service, c.Operation, c.Start.Format("15:04:05.000"), c.End.Format("15:04:05.000"))
 		}
 	}
+}
+
+// outputsJSON reads the outputs' JSON: the six outputs and the schema.
+func outputsJSON(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		t.Fatalf("outputs json: %v\n%s", err, stdout)
+	}
+	if raw["schema"] != float64(1) {
+		t.Errorf("outputs json: schema %v, want 1", raw["schema"])
+	}
+	delete(raw, "schema")
+	o := map[string]string{}
+	for k, v := range raw {
+		o[k], _ = v.(string)
+	}
+	return o
 }

@@ -58,7 +58,7 @@ func (o *registerOptions) run(fr *frame) error {
 		return err
 	}
 	if f.JSON() {
-		return view.WriteJSON(f.IO.Out, view.Registered{ID: res.Account.ID, Status: res.Account.Status})
+		return view.WriteJSON(f.IO.Out, view.Registered{Schema: view.Schema, ID: res.Account.ID, Status: res.Account.Status})
 	}
 	fmt.Fprintf(f.IO.Out, "%d %s\n", res.Account.ID, res.Account.Status)
 	return nil

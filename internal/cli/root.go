@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -55,7 +56,27 @@ func run(ctx context.Context, f *Factory, args []string) (code int) {
 		}
 	}()
 	cmd, err := root.ExecuteContextC(ctx)
-	return exitCode(ios, cmd, err, ctx)
+	return exitCode(ios, cmd, unknownCommand(cmd, err), ctx)
+}
+
+// unknownCommandPattern is cobra's error for a command it does not know.
+var unknownCommandPattern = regexp.MustCompile(`^unknown command "([^"]*)" for "([^"]*)"`)
+
+// unknownCommand turns cobra's error for an unknown command or
+// subcommand into one line that suggests the nearest ones.
+func unknownCommand(cmd *cobra.Command, err error) error {
+	m := unknownCommandPattern.FindStringSubmatch(strings.TrimSpace(fmt.Sprint(err)))
+	if err == nil || m == nil || cmd == nil {
+		return err
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", m[1], m[2])
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(m[1]); len(s) > 0 {
+		msg += ": did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageErrorf("%s (see '%s --help')", msg, cmd.CommandPath())
 }
 
 func redactPanic(r any) string {
@@ -135,14 +156,18 @@ Redis Cloud.
 Exit codes: 0 success; 1 error; 2 plan --detailed-exitcode with changes
 pending; 3 verify could not check, or any simulate error; 130 interrupted.`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return f.validateGlobal()
+			return f.validateGlobal(cmd)
 		},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &UsageError{Err: fmt.Errorf("%w (see 'rciam %s --help')", err, c.Name())}
+		return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	f.bindGlobalFlags(root)
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.Version = buildVersion().Line()
+	root.SetVersionTemplate("{{.Version}}\n")
+	// Suggestions are made in one line by unknownCommand, not by cobra.
+	root.DisableSuggestions = true
+	root.AddCommand(environmentTopic())
 
 	for _, add := range commands {
 		root.AddCommand(add(f))

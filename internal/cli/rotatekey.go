@@ -56,7 +56,7 @@ func (o *rotateOptions) run(fr *frame) error {
 	}
 	if o.dryRun {
 		if f.JSON() {
-			return view.WriteJSON(f.IO.Out, view.RotationSteps{Steps: rot.Steps})
+			return view.WriteJSON(f.IO.Out, view.RotationSteps{Schema: view.Schema, Steps: rot.Steps})
 		}
 		for i, s := range rot.Steps {
 			fmt.Fprintf(f.IO.Out, "%d. %s\n", i+1, s)
@@ -65,7 +65,7 @@ func (o *rotateOptions) run(fr *frame) error {
 	}
 	res := rot.Result
 	if f.JSON() {
-		return view.WriteJSON(f.IO.Out, view.Rotated{OldAccessKeyID: res.OldKeyID, AccessKeyID: res.NewKeyID, CloudAccountUpdated: res.CloudAccountUpdated})
+		return view.WriteJSON(f.IO.Out, view.Rotated{Schema: view.Schema, OldAccessKeyID: res.OldKeyID, AccessKeyID: res.NewKeyID, CloudAccountUpdated: res.CloudAccountUpdated})
 	}
 	fmt.Fprintf(f.IO.Out, "rotated %s → %s (Redis Cloud updated: %v)\n", secret.MaskKeyID(res.OldKeyID), secret.MaskKeyID(res.NewKeyID), res.CloudAccountUpdated)
 	if !res.KeptUntil.IsZero() {

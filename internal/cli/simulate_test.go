@@ -93,13 +93,13 @@ func TestSimulateJSON(t *testing.T) {
 		code int
 	}{
 		{"allowed through every layer", []string{"--boundary-file", ec2Only, "--scp-file", allowAll, "--scp-file", ec2Only, "--action", "ec2:StartInstances", "--resource", "*"},
-			view.Simulate{Decision: "allowed", Matched: []view.SimulateMatch{m(allowAll, "All", "Allow"), m(ec2Only, "#1", "Allow"), m(allowAll, "All", "Allow"), m(ec2Only, "#1", "Allow")}}, 0},
+			view.Simulate{Schema: 1, Decision: "allowed", Matched: []view.SimulateMatch{m(allowAll, "All", "Allow"), m(ec2Only, "#1", "Allow"), m(allowAll, "All", "Allow"), m(ec2Only, "#1", "Allow")}}, 0},
 		{"boundary does not allow", []string{"--boundary-file", ec2Only, "--action", "s3:GetObject", "--resource", "*"},
-			view.Simulate{Decision: "implicitDeny", Matched: []view.SimulateMatch{}}, 1},
+			view.Simulate{Schema: 1, Decision: "implicitDeny", Matched: []view.SimulateMatch{}}, 1},
 		{"second scp level does not allow", []string{"--scp-file", allowAll, "--scp-file", ec2Only, "--action", "s3:GetObject", "--resource", "*"},
-			view.Simulate{Decision: "implicitDeny", Matched: []view.SimulateMatch{}}, 1},
+			view.Simulate{Schema: 1, Decision: "implicitDeny", Matched: []view.SimulateMatch{}}, 1},
 		{"scp deny", []string{"--scp-file", denyRun, "--action", "ec2:RunInstances", "--resource", instanceARN},
-			view.Simulate{Decision: "explicitDeny", Matched: []view.SimulateMatch{m(denyRun, "NoRun", "Deny")}}, 1},
+			view.Simulate{Schema: 1, Decision: "explicitDeny", Matched: []view.SimulateMatch{m(denyRun, "NoRun", "Deny")}}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,8 +143,8 @@ func TestSimulateErrors(t *testing.T) {
 		{"bad boundary", append(append(ok, "--boundary-file", bad), req...), "rciam: policy file " + bad + `: statement "Typo": Resource: resource "arn:aws:s3" must be in ARN format (arn:partition:service:region:account:resource) or "*"` + "\n"},
 		{"unknown flag", append(append(ok, req...), "--bogus"), "rciam: unknown flag: --bogus (see 'rciam simulate --help')\n"},
 		{"flag without value", append(ok, "--action"), "rciam: flag needs an argument: --action (see 'rciam simulate --help')\n"},
-		{"bad output", append(append(ok, req...), "--output", "yaml"), "rciam: invalid --output \"yaml\": use text or json\n"},
-		{"positional argument", append(append(ok, req...), "extra"), "rciam: unknown command \"extra\" for \"rciam simulate\"\n"},
+		{"bad output", append(append(ok, req...), "--output", "yaml"), "rciam: invalid --output \"yaml\": use text or json (verify also junit or sarif)\n"},
+		{"positional argument", append(append(ok, req...), "extra"), "rciam: unknown command \"extra\" for \"rciam simulate\" (see 'rciam simulate --help')\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,9 +61,14 @@ func (o *verifyOptions) run(fr *frame) error {
 	if err != nil {
 		return err
 	}
-	if f.JSON() {
+	switch f.Output {
+	case "json":
 		err = view.VerifyJSON(f.IO.Out, v.Report)
-	} else {
+	case "junit":
+		err = view.VerifyJUnit(f.IO.Out, v.Live.AccountID, v.Report)
+	case "sarif":
+		err = view.VerifySARIF(f.IO.Out, v.Live.AccountID, buildVersion().Version, v.Report)
+	default:
 		view.PlanHeader(f.IO.Out, v.Live.AccountID, v.Want)
 		err = view.VerifyHuman(f.IO.Out, v.Report, view.Style{Color: f.IO.OutColorEnabled()})
 	}

@@ -203,7 +203,8 @@ func (s *State) StoredKey() (string, bookkeeping.How) { return s.Books.StoredKey
 // between storing the new key's secret and recording it ("" when none).
 func (s *State) InterruptedStore() string { return s.Books.InterruptedStore(s.KeyIDs()) }
 
-// ReadBooks reads the bookkeeping record from the snapshot's two secrets,
+// ReadBooks reads the bookkeeping record from the snapshot's two secrets
+// and redislabs-user,
 // judging the password marks' age at now (AWS's time). The reader does
 // this itself; snapshots made by hand call it once their secrets are set.
 func (s *State) ReadBooks(now time.Time) {
@@ -218,5 +219,9 @@ func (s *State) ReadBooks(now time.Time) {
 		}
 		return v
 	}
-	s.Books = bookkeeping.Read(view(r.KeySecretName), view(r.PasswordSecretName), now)
+	var userTags map[string]string
+	if u := s.User(r.UserName); u != nil {
+		userTags = u.Tags
+	}
+	s.Books = bookkeeping.Read(view(r.KeySecretName), view(r.PasswordSecretName), userTags, now)
 }

@@ -5,9 +5,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/iampolicy"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/note"
 	r "github.com/rciam/rciam/internal/resource"
 )
 
@@ -15,8 +17,6 @@ import (
 type Options struct {
 	// NoAdoptTags suppresses every tag change (--no-adopt-tags).
 	NoAdoptTags bool
-	// Force allows changes to entities a CloudFormation stack owns.
-	Force bool
 	// RemoveUnexpected removes policies that deny or limit what Redis
 	// Cloud needs (--remove-unexpected); without it they fail the plan.
 	RemoveUnexpected bool
@@ -29,6 +29,9 @@ const MaxPolicyVersions = 5
 // account is in a state rciam must not resolve on its own (an access key in
 // use whose secret rciam does not hold).
 func Compute(d *desired.Set, l *live.State, o Options) (*Plan, error) {
+	if err := l.Books.CheckRegion(d.Region); err != nil {
+		return nil, err
+	}
 	b := newBuilder(&Plan{Account: l.AccountID, Layout: d.Layout, Source: d.Source.Source})
 	c := &computer{b: b, d: d, l: l, o: o, created: map[string]string{}}
 	c.policies()
@@ -55,11 +58,20 @@ type computer struct {
 	created map[string]string
 }
 
-func (c *computer) stackOwner(addr r.Address) string {
-	if c.o.Force {
-		return ""
+func (c *computer) stackOwner(addr r.Address) string { return c.l.StackOwned[addr.String()] }
+
+// leftToStack reports whether a stack owns addr: then only its tags are
+// rciam's to change, and each other difference is a warning that says to
+// update the stack (there is nothing to warn about when nothing differs).
+func (c *computer) leftToStack(addr r.Address, differs ...string) bool {
+	owner := c.stackOwner(addr)
+	if owner == "" {
+		return false
 	}
-	return c.l.StackOwned[addr.String()]
+	for _, d := range differs {
+		c.b.warn(fmt.Sprintf("%s: %s, but stack %s owns it: only its tags are rciam's to change; update the stack", addr, d, owner))
+	}
+	return true
 }
 
 // tagStep adds a tag op for the desired tags the live ones lack, unless
@@ -69,7 +81,7 @@ func (c *computer) tagStep(addr r.Address, op Op, name string, want, have map[st
 	if len(missing) == 0 || c.o.NoAdoptTags {
 		return
 	}
-	c.b.change(addr, Update, "tags: "+formatTags(missing))
+	c.b.detail(addr, Update, note.New("tags: ", tagList(missing)))
 	c.b.step(Step{Op: op, Address: addr, Name: name, Tags: missing, Deps: deps})
 }
 
@@ -91,20 +103,18 @@ func (c *computer) policies() {
 		if lp.TagsKnown {
 			c.tagStep(addr, OpTagPolicy, arn, p.Tags, lp.Tags)
 		}
-		if owner := c.stackOwner(addr); owner != "" {
-			if !sameDocument(lp.Document, p.Parsed) {
-				c.b.warn(fmt.Sprintf("%s: document differs, but stack %s owns it: update the stack", addr, owner))
-			}
+		if c.leftToStack(addr, when(!sameDocument(lp.Document, p.Parsed), "the document differs")...) {
 			continue
 		}
 		if live, err := iampolicy.Parse(lp.Document); err != nil || !iampolicy.Equal(live, p.Parsed) {
 			st := Step{Op: OpUpdatePolicy, Address: addr, Name: arn, Document: p.Document}
-			details := append(documentDiff(live, err, p.Parsed), c.provenance(&p, live)...)
+			details := append([]note.Line{note.New("new default version with the selected document")}, lines(documentDiff(live, err, p.Parsed))...)
+			details = append(details, c.provenance(&p, live)...)
 			if len(lp.Versions) >= MaxPolicyVersions {
 				st.DeleteVersion = oldestNonDefault(lp.Versions)
-				details = append(details, "delete policy version "+st.DeleteVersion+" (IAM keeps at most 5)")
+				details = append(details, note.New("delete policy version "+st.DeleteVersion+" (IAM keeps at most 5)"))
 			}
-			c.b.change(addr, Update, append([]string{"new default version with the selected document"}, details...)...)
+			c.b.detail(addr, Update, details...)
 			c.b.step(st)
 		}
 	}
@@ -128,8 +138,8 @@ func (c *computer) roles() {
 		}
 		c.b.change(addr, NoOp)
 		c.tagStep(addr, OpTagRole, role.Name, role.Tags, lr.Tags)
-		if owner := c.stackOwner(addr); owner != "" {
-			c.b.warn(fmt.Sprintf("%s: owned by stack %s: only tags are changed (--force to change more)", addr, owner))
+		if c.leftToStack(addr, append(when(!sameDocument(lr.Trust, role.Parsed), "the trust policy differs"),
+			c.missingAttachments(role.Policies, lr.AttachedPolicies)...)...) {
 			continue
 		}
 		if live, err := iampolicy.Parse(lr.Trust); err != nil || !iampolicy.Equal(live, role.Parsed) {
@@ -160,7 +170,7 @@ func (c *computer) profiles() {
 		}
 		c.b.change(addr, NoOp)
 		c.tagStep(addr, OpTagProfile, p.Name, p.Tags, lp.Tags)
-		if owner := c.stackOwner(addr); owner != "" {
+		if c.leftToStack(addr, when(len(lp.Roles) != 1 || !r.SameName(lp.Roles[0], p.Role), "it does not hold exactly "+p.Role)...) {
 			continue
 		}
 		has := false
@@ -185,9 +195,13 @@ func (c *computer) user() {
 	u := c.d.User
 	addr := r.Addr(r.KindUser, u.Name)
 	lu := c.l.User(u.Name)
+	tags := bookkeeping.UserTags(c.d.Region) // where the secrets are: IAM is global
+	for k, v := range u.Tags {
+		tags[k] = v
+	}
 	if lu == nil {
 		c.b.change(addr, Create)
-		id := c.b.step(Step{Op: OpCreateUser, Address: addr, Name: u.Name, Tags: u.Tags})
+		id := c.b.step(Step{Op: OpCreateUser, Address: addr, Name: u.Name, Tags: tags})
 		c.created[addr.String()] = id
 		for _, pn := range u.Policies {
 			c.b.change(addr, Create, "attach "+pn)
@@ -197,8 +211,8 @@ func (c *computer) user() {
 		return
 	}
 	c.b.change(addr, NoOp)
-	c.tagStep(addr, OpTagUser, u.Name, u.Tags, lu.Tags)
-	if c.stackOwner(addr) != "" {
+	c.tagStep(addr, OpTagUser, u.Name, tags, lu.Tags)
+	if c.leftToStack(addr, c.missingAttachments(u.Policies, lu.AttachedPolicies)...) {
 		return
 	}
 	for _, pn := range u.Policies {
@@ -211,9 +225,38 @@ func (c *computer) user() {
 	}
 }
 
+// when is what when cond holds, else nothing.
+func when(cond bool, what string) []string {
+	if cond {
+		return []string{what}
+	}
+	return nil
+}
+
+// missingAttachments says which of the policies called want are not
+// attached (have holds ARNs).
+func (c *computer) missingAttachments(want, have []string) []string {
+	var out []string
+	for _, pn := range want {
+		if !contains(have, c.d.PolicyARN(pn)) {
+			out = append(out, pn+" is not attached")
+		}
+	}
+	return out
+}
+
 func sameDocument(doc []byte, want *iampolicy.Policy) bool {
 	p, err := iampolicy.Parse(doc)
 	return err == nil && iampolicy.Equal(p, want)
+}
+
+// lines makes plain detail lines.
+func lines(texts []string) []note.Line {
+	out := make([]note.Line, len(texts))
+	for i, t := range texts {
+		out[i] = note.New(t)
+	}
+	return out
 }
 
 func documentDiff(live *iampolicy.Policy, parseErr error, want *iampolicy.Policy) []string {
@@ -263,7 +306,7 @@ func missingTags(want, have map[string]string) map[string]string {
 	return out
 }
 
-func formatTags(t map[string]string) string {
+func tagList(t map[string]string) []string {
 	keys := make([]string, 0, len(t))
 	for k := range t {
 		keys = append(keys, k)
@@ -273,7 +316,7 @@ func formatTags(t map[string]string) string {
 	for i, k := range keys {
 		parts[i] = k + "=" + t[k]
 	}
-	return strings.Join(parts, ", ")
+	return parts
 }
 
 func contains(list []string, s string) bool {

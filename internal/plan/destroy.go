@@ -34,7 +34,10 @@ func (e *BlockedError) Error() string {
 // that carry ManagedBy=rciam and that no stack owns (all of them with
 // Force). Entities left in place are reported as warnings.
 func Destroy(d *desired.Set, l *live.State, o DestroyOptions) (*Plan, error) {
-	x := &destroyer{b: newBuilder(&Plan{Account: l.AccountID, Layout: d.Layout}), d: d, l: l, o: o,
+	if err := l.Books.CheckRegion(d.Region); err != nil {
+		return nil, err // the secrets are elsewhere: destroy there
+	}
+	x := &destroyer{b: newBuilder(&Plan{Account: l.AccountID, Layout: d.Layout, Teardown: true}), d: d, l: l, o: o,
 		detaches: map[string][]string{}, roleOut: map[string][]string{}, kept: map[string]bool{}}
 	x.user()
 	x.roles()
@@ -72,14 +75,20 @@ func (x *destroyer) removable(addr r.Address, tags map[string]string, tagsKnown 
 
 func (x *destroyer) decide(addr r.Address, tags map[string]string, tagsKnown bool) bool {
 	if owner := x.l.StackOwned[addr.String()]; owner != "" && !x.o.Force {
-		x.b.warn(fmt.Sprintf("%s is owned by CloudFormation stack %s: left in place; delete the stack instead (or pass --force)", addr, owner))
+		x.leave(addr, fmt.Sprintf("owned by CloudFormation stack %s", owner), "delete the stack instead (or pass --force)")
 		return false
 	}
 	if x.o.Force || (tagsKnown && tags[r.TagManagedBy] == r.ManagedByValue) {
 		return true
 	}
-	x.b.warn(fmt.Sprintf("%s does not carry %s=%s: left in place (--force removes it)", addr, r.TagManagedBy, r.ManagedByValue))
+	x.leave(addr, fmt.Sprintf("does not carry %s=%s", r.TagManagedBy, r.ManagedByValue), "--force removes it")
 	return false
+}
+
+// leave records an entity left in place, why, and what to do about it.
+func (x *destroyer) leave(addr r.Address, why, fix string) {
+	x.b.p.Left = append(x.b.p.Left, Left{Address: addr, Why: why})
+	x.b.warn(fmt.Sprintf("%s is left in place: %s; %s", addr, why, fix))
 }
 
 func (x *destroyer) ours(arn string) bool {
@@ -205,7 +214,7 @@ func (x *destroyer) policies() {
 		}
 		holders := x.foreignAttachments(p.ARN)
 		if h := x.keptHolder(holders); h != "" {
-			x.b.warn(fmt.Sprintf("%s is left in place: %s, which destroy keeps, uses it", addr, h))
+			x.leave(addr, h+", which destroy keeps, uses it", "it goes with "+h)
 			continue
 		}
 		x.b.change(addr, Delete)

@@ -13,30 +13,34 @@ import (
 	"github.com/rciam/rciam/internal/secret"
 )
 
-// KeyInUseError stops a plan: redislabs-user has an access key the stored
-// secret does not belong to and that has been used, so it may be in use
-// (by Redis Cloud, or a setup in another region) and is not provably an
-// orphan of a crashed run.
+// KeyInUseError stops a plan: redislabs-user has access keys the stored
+// secret does not belong to and that have been used, so they may be in use
+// (by Redis Cloud, or a setup in another region) and are not provably
+// orphans of a crashed run — and rciam cannot keep them all and make a new
+// key (AWS allows two). Key ids are given in full: the user acts on them.
 type KeyInUseError struct {
-	Keys   []live.AccessKey
+	Keys []live.AccessKey
+	// Beside: the stored key is fine, and these are keys besides it.
+	Beside bool
 	Region string
 }
 
 func (e *KeyInUseError) Error() string {
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {
-		status := "inactive"
-		if k.Active {
-			status = "active"
-		}
 		used := "never used"
 		if k.LastUsed != nil {
 			used = "last used " + k.LastUsed.UTC().Format(time.RFC3339)
 		}
-		parts[i] = fmt.Sprintf("%s (%s, created %s, %s)", secret.MaskKeyID(k.ID), status, k.Created.UTC().Format("2006-01-02"), used)
+		parts[i] = fmt.Sprintf("%s (active, created %s, %s)", k.ID, k.Created.UTC().Format("2006-01-02"), used)
 	}
-	return fmt.Sprintf("%s has access keys whose secret is not stored in %s in %s and that have been used: %s; if rciam set this account up in another region pass that --region, otherwise delete the key (aws iam delete-access-key) and run apply again",
-		r.UserName, r.KeySecretName, e.Region, strings.Join(parts, ", "))
+	del := fmt.Sprintf("delete the one nothing uses (aws iam delete-access-key --user-name %s --access-key-id ID) and run apply again", r.UserName)
+	if e.Beside {
+		return fmt.Sprintf("%s has an active access key besides the stored one, and it has been used: %s; rciam does not know its secret and will not delete a key something may use: %s",
+			r.UserName, strings.Join(parts, ", "), del)
+	}
+	return fmt.Sprintf("%s has %d access keys whose secret is not stored in %s in %s and that have been used: %s; AWS allows two keys, so rciam cannot keep them and make a new one: if rciam set this account up in another region pass that --region, otherwise %s",
+		r.UserName, len(e.Keys), r.KeySecretName, e.Region, strings.Join(parts, ", "), del)
 }
 
 // keys plans the access key and its stored secret. The invariants: never
@@ -73,11 +77,21 @@ func (c *computer) keys() error {
 	}
 	if interrupted {
 		c.b.warn(fmt.Sprintf("a rotation was interrupted after storing the secret of key %s: key %s is kept as the previous key (Redis Cloud may still use it); run 'rciam rotate-key' to finish the rotation",
-			secret.MaskKeyID(stored), secret.MaskKeyID(previous)))
+			stored, previous))
+	}
+	lost := ""
+	if keep == "" && previous == "" && len(inUse) == 1 {
+		// The key secret is lost (deleted, or its value no key's) and the
+		// only key has been used: Redis Cloud may hold it. It is kept,
+		// active, as the previous key beside a new one, as rotate-key
+		// --grace keeps one; rotate-key moves Redis Cloud and deletes it.
+		lost, previous, inUse = inUse[0].ID, inUse[0].ID, nil
+		c.b.warn(fmt.Sprintf("the secret of access key %s is lost (%s), but the key has been used and Redis Cloud may hold it: it is kept, active, as the previous key, and a new key is made and stored; then run 'rciam rotate-key' to move Redis Cloud to the new key and delete %s",
+			lost, c.lostWhy(sec), lost))
 	}
 	if len(inUse) > 0 {
 		sort.Slice(inUse, func(i, j int) bool { return inUse[i].ID < inUse[j].ID })
-		return &KeyInUseError{Keys: inUse, Region: c.l.Region}
+		return &KeyInUseError{Keys: inUse, Beside: keep != "", Region: c.l.Region}
 	}
 	var deleteIDs []string
 	for _, k := range deletes {
@@ -94,9 +108,9 @@ func (c *computer) keys() error {
 	}
 
 	secAddr := r.Addr(r.KindSecret, r.KeySecretName)
-	want := c.keySecretTags(keep)
+	want := c.keySecretTags(keep, "")
 	if interrupted {
-		want[bookkeeping.TagPreviousKeyID] = previous // as rotate-key would have tagged it
+		want = c.keySecretTags(keep, previous) // as rotate-key would have tagged it
 	}
 	if keep != "" {
 		c.b.change(r.AccessKey(r.UserName, keep), NoOp)
@@ -122,6 +136,9 @@ func (c *computer) keys() error {
 	c.b.change(keyAddr, Create)
 	create := c.b.step(Step{Op: OpCreateAccessKey, Address: keyAddr, Name: r.UserName,
 		Deps: append(deleteIDs, c.created[userAddr])})
+	if lost != "" {
+		want = c.keySecretTags("", lost)
+	}
 	st := Step{Op: OpStoreKeySecret, Address: secAddr, Name: r.KeySecretName, Tags: want,
 		Description: c.desiredSecret(r.KeySecretName).Description, Deps: []string{create}}
 	switch {
@@ -145,10 +162,19 @@ func (c *computer) registeredWarning(what string) {
 	}
 }
 
+// lostWhy says how the key secret was lost.
+func (c *computer) lostWhy(sec *live.Secret) string {
+	if sec == nil || !sec.HasValue {
+		return "secret " + r.KeySecretName + " does not exist in " + c.l.Region
+	}
+	return "the value of secret " + r.KeySecretName + " belongs to no key of " + r.UserName
+}
+
 // keySecretTags are the tags the key secret must carry: the desired ones
-// and the bookkeeping of key keyID ("" for a new key: apply records it).
-func (c *computer) keySecretTags(keyID string) map[string]string {
-	t := bookkeeping.KeySecretTags(c.d.Region, keyID)
+// and the bookkeeping of key keyID ("" for a new key: apply records it)
+// and of the previous key kept beside it.
+func (c *computer) keySecretTags(keyID, previous string) map[string]string {
+	t := bookkeeping.KeySecretTags(c.d.Region, keyID, previous)
 	for k, v := range c.desiredSecret(r.KeySecretName).Tags {
 		t[k] = v
 	}

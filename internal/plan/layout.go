@@ -17,7 +17,7 @@ var layoutRoles = []string{r.NodeRoleName, r.ConsoleRoleName}
 // roles() creates what the layout lacks.
 //
 // A leftover role is deleted only when it is rciam's (ManagedBy=rciam) and
-// no stack owns it (Force overrides both), and only when nothing but
+// no stack owns it, and only when nothing but
 // rciam's own policy attachments holds it: its attached policies are
 // detached first. Anything else is a warning and the role stays.
 func (c *computer) layoutSwitch() {
@@ -35,11 +35,11 @@ func (c *computer) layoutSwitch() {
 			c.b.warn(fmt.Sprintf("%s, but stack %s owns it: left in place (delete it with the stack)", why, owner))
 			continue
 		}
-		if !c.o.Force && role.Tags[r.TagManagedBy] != r.ManagedByValue {
+		if role.Tags[r.TagManagedBy] != r.ManagedByValue {
 			c.b.warn(fmt.Sprintf("%s, but it does not carry %s=%s: left in place (delete it yourself if it is not used)", why, r.TagManagedBy, r.ManagedByValue))
 			continue
 		}
-		if foreign := c.foreignHolds(role.Name, role.AttachedPolicies, role.InlinePolicies); len(foreign) > 0 && !c.o.Force {
+		if foreign := c.foreignHolds(role.Name, role.AttachedPolicies, role.InlinePolicies); len(foreign) > 0 {
 			c.b.warn(fmt.Sprintf("%s, but %s: left in place (remove them, then plan again)", why, strings.Join(foreign, "; ")))
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/resource"
 )
 
@@ -37,8 +38,9 @@ func (a Action) String() string {
 type Change struct {
 	Address resource.Address
 	Action  Action
-	// Details are readable lines: document diffs, attachments, tags.
-	Details []string
+	// Details are readable lines: document diffs, attachments, tags (text
+	// output shortens their lists, JSON never).
+	Details []note.Line
 }
 
 // Op is one AWS operation kind apply knows how to run.
@@ -127,8 +129,18 @@ type Plan struct {
 	Changes []Change
 	Steps   []Step
 	// Warnings are differences rciam reports but does not change
-	// (descriptions, paths, stack-owned entities).
-	Warnings []string
+	// (descriptions, paths, stack-owned entities, policies that deny).
+	Warnings []note.Line
+	// Teardown: a destroy's plan (Destroy); Left are the entities it
+	// leaves in place, and why.
+	Teardown bool
+	Left     []Left
+}
+
+// Left is an entity a destroy leaves in place.
+type Left struct {
+	Address resource.Address
+	Why     string
 }
 
 // HasChanges reports whether applying the plan would call AWS.
@@ -161,8 +173,18 @@ func newBuilder(p *Plan) *builder {
 	return &builder{p: p, changes: map[string]*Change{}, steps: map[string]bool{}}
 }
 
-// change records (or raises) the action on addr and adds detail lines.
+// change records (or raises) the action on addr and adds plain detail
+// lines.
 func (b *builder) change(addr resource.Address, a Action, details ...string) {
+	lines := make([]note.Line, len(details))
+	for i, d := range details {
+		lines[i] = note.New(d)
+	}
+	b.detail(addr, a, lines...)
+}
+
+// detail records (or raises) the action on addr and adds detail lines.
+func (b *builder) detail(addr resource.Address, a Action, details ...note.Line) {
 	k := addr.String()
 	c, ok := b.changes[k]
 	if !ok {
@@ -196,7 +218,9 @@ func (b *builder) step(s Step) string {
 	return s.ID
 }
 
-func (b *builder) warn(msg string) { b.p.Warnings = append(b.p.Warnings, msg) }
+func (b *builder) warn(msg string) { b.warnLine(note.New(msg)) }
+
+func (b *builder) warnLine(l note.Line) { b.p.Warnings = append(b.p.Warnings, l) }
 
 // finish orders changes: by kind in dependency order, then by name.
 func (b *builder) finish() *Plan {

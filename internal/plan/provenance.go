@@ -6,6 +6,7 @@ import (
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/iampolicy"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/policysource"
 	r "github.com/rciam/rciam/internal/resource"
 )
@@ -15,11 +16,11 @@ import (
 // apart from the statement diff — which actions the update makes allowed,
 // no longer allowed, or allowed differently. The lines only explain; they
 // never steer apply.
-func (c *computer) provenance(want *desired.Policy, live *iampolicy.Policy) []string {
+func (c *computer) provenance(want *desired.Policy, live *iampolicy.Policy) []note.Line {
 	if live == nil {
 		return nil
 	}
-	out := []string{"live document " + MatchNote(c.d, want.Name, live)}
+	out := []note.Line{note.New("live document " + MatchNote(c.d, want.Name, live))}
 	ch := CompareActions(live, want.Parsed)
 	for _, l := range []struct {
 		what string
@@ -30,7 +31,7 @@ func (c *computer) provenance(want *desired.Policy, live *iampolicy.Policy) []st
 		{"actions allowed on other resources or conditions: ", ch.Changed},
 	} {
 		if len(l.list) > 0 {
-			out = append(out, l.what+strings.Join(l.list, ", "))
+			out = append(out, note.New(l.what, l.list))
 		}
 	}
 	return out

@@ -105,7 +105,7 @@ func TestPlanNamesTheKnownVersionLiveMatches(t *testing.T) {
 	}
 	details := map[string]string{}
 	for _, c := range p.Changes {
-		details[c.Address.String()] = strings.Join(c.Details, "\n")
+		details[c.Address.String()] = detailText(c)
 	}
 	instDetails := details["policy/RedisLabsInstanceRolePolicy"]
 	for _, w := range []string{`- statement "S3Object"`, "live document matches docs-v1",

@@ -2,38 +2,25 @@ package plan
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/rciam/rciam/internal/access"
+	"github.com/rciam/rciam/internal/note"
 	r "github.com/rciam/rciam/internal/resource"
 )
 
-// BlockedByPolicyError stops a plan: policies rciam did not make deny or
-// limit requests Redis Cloud needs, and --remove-unexpected was not given.
-type BlockedByPolicyError struct{ Blockers []access.Blocker }
-
-func (e *BlockedByPolicyError) Error() string {
-	parts := make([]string, len(e.Blockers))
-	for i, b := range e.Blockers {
-		parts[i] = fmt.Sprintf("%s: %s denies %s", b.Principal, b.Source, strings.Join(b.Actions, ", "))
-	}
-	return strings.Join(parts, "; ") + ": remove it yourself, or pass --remove-unexpected to let apply remove it"
-}
-
 // unexpected plans the removal of the policies that block what Redis
-// Cloud needs (only with RemoveUnexpected; otherwise it is an error).
+// Cloud needs, with RemoveUnexpected; without it each is a warning that
+// names the policy and the flag (the rest of the plan stands).
 func (c *computer) unexpected() error {
 	blockers := access.Blockers(access.Analyze(c.d, c.l))
-	if len(blockers) == 0 {
-		return nil
-	}
-	if !c.o.RemoveUnexpected {
-		return &BlockedByPolicyError{Blockers: blockers}
-	}
 	for _, b := range blockers {
 		addr := b.Principal
-		detail := fmt.Sprintf("remove %s (denies %s)", b.Source, strings.Join(b.Actions, ", "))
-		c.b.change(addr, Update, detail)
+		if !c.o.RemoveUnexpected {
+			c.b.warnLine(note.New(fmt.Sprintf("%s: %s denies ", addr, b.Source), b.Actions,
+				": Redis Cloud needs them; pass --remove-unexpected to remove it, or remove it yourself"))
+			continue
+		}
+		c.b.detail(addr, Update, note.New(fmt.Sprintf("remove %s (denies ", b.Source), b.Actions, ")"))
 		isUser := addr.Kind == r.KindUser
 		st := Step{Address: addr, Name: addr.Name}
 		switch b.Source.Kind {

@@ -22,6 +22,9 @@ const (
 	EnvSecretKey = "REDISCLOUD_SECRET_KEY" // a user key, sent as x-api-secret-key
 )
 
+// ErrNoKeys: the API keys are not set.
+var ErrNoKeys = errors.New("redis cloud api keys missing")
+
 // Config is where the API is and the keys that open it.
 type Config struct {
 	// BaseURL is the API base with /v1 included, without a trailing slash.
@@ -59,8 +62,8 @@ func LoadConfig(flagURL string, getenv func(string) string) (Config, error) {
 		missing = append(missing, EnvSecretKey)
 	}
 	if len(missing) > 0 {
-		return Config{}, fmt.Errorf("redis cloud api keys missing (%s not set): set %s to the account key and %s to a user key "+
-			"(Redis Cloud console, Access Management, API Keys)", strings.Join(missing, " and "), EnvAccessKey, EnvSecretKey)
+		return Config{}, fmt.Errorf("%w (%s not set): set %s to the account key and %s to a user key "+
+			"(Redis Cloud console, Access Management, API Keys)", ErrNoKeys, strings.Join(missing, " and "), EnvAccessKey, EnvSecretKey)
 	}
 	return Config{BaseURL: base, AccessKey: secret.New(access), SecretKey: secret.New(sec)}, nil
 }

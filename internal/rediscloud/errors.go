@@ -132,11 +132,16 @@ type redactor struct {
 	secrets []string
 }
 
+// minScrubbed is the shortest value clean removes: a shorter one (a test
+// key "a") would mangle ordinary words, and a value that short is no
+// secret worth the name anyway.
+const minScrubbed = 8
+
 func (r *redactor) add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range secrets {
-		if s != "" {
+		if len(s) >= minScrubbed {
 			r.secrets = append(r.secrets, s)
 		}
 	}

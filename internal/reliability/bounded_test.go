@@ -32,7 +32,7 @@ func TestTimeoutBoundsPersistentThrottling(t *testing.T) {
 		match func(faults.Request) bool
 		left  string
 	}{
-		{"writes", func(r faults.Request) bool { return isWrite(faults.Event{Request: r}) }, "step(s) left to do"},
+		{"writes", func(r faults.Request) bool { return isWrite(faults.Event{Request: r}) }, "steps left to do"},
 		{"everything", nil, "nothing was changed"},
 	}
 	for _, c := range cases {
@@ -74,7 +74,7 @@ func TestTimeoutBoundsDestroy(t *testing.T) {
 	pr := w.run(append([]string{"--timeout", limit.String()}, destroyArgs...)...).want(t, 1)
 	within(t, "destroy under persistent throttling", pr.exit.Sub(pr.start), limit+2*time.Second)
 	last := pr.lastLine()
-	for _, want := range []string{"rciam: destroy stopped: --timeout 4s reached", "last AWS error: ", "Throttling", "step(s) left to do", "run destroy again"} {
+	for _, want := range []string{"rciam: destroy stopped: --timeout 4s reached", "last AWS error: ", "Throttling", "steps left to do", "run destroy again"} {
 		if !strings.Contains(last, want) {
 			t.Errorf("last line lacks %q: %s", want, last)
 		}

@@ -157,7 +157,7 @@ func userResources(s *desired.Set) []field {
 			{"LoginProfile", obj{
 				{"Password", obj{{"Fn::Sub", "{{resolve:secretsmanager:${" + pwID + "}:SecretString:password}}"}}},
 				{"PasswordResetRequired", false}}},
-			{"Tags", cfnTags(u.Tags)}})},
+			{"Tags", cfnTags(u.Tags, field{bookkeeping.TagRegion, ref("AWS::Region")})}})},
 		{key, resource("AWS::IAM::AccessKey", obj{{"UserName", ref(user)}, {"Status", "Active"}})},
 		{keyID, resource("AWS::SecretsManager::Secret", obj{
 			{"Name", keySec.Name}, {"Description", keySec.Description},

@@ -13,6 +13,9 @@ import (
 // every entity by name, with its documents as JSON objects, tags and
 // attachments. Field names are part of the contract for scripts.
 type Dump struct {
+	// Schema is the version of this document (1); a change that breaks a
+	// reader bumps it.
+	Schema           int           `json:"schema"`
 	Layout           string        `json:"layout"`
 	AccountID        string        `json:"accountId,omitempty"`
 	PolicySource     string        `json:"policySource"`
@@ -73,7 +76,7 @@ type DumpSecret struct {
 
 // NewDump builds the dump of s.
 func NewDump(s *desired.Set) (*Dump, error) {
-	d := &Dump{Layout: string(s.Layout), AccountID: s.AccountID, PolicySource: s.Source.Source,
+	d := &Dump{Schema: 1, Layout: string(s.Layout), AccountID: s.AccountID, PolicySource: s.Source.Source,
 		Policies: []DumpPolicy{}, Roles: []DumpRole{}, InstanceProfiles: []DumpProfile{}, Secrets: []DumpSecret{}}
 	for _, p := range s.Policies {
 		doc, err := document(p.Document)

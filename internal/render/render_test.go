@@ -147,7 +147,7 @@ func TestCloudFormationMeansTheSame(t *testing.T) {
 	identity := `[{"Key":"ManagedBy","Value":"rciam"},{"Key":"UsedBy","Value":"RedisLabs"}]`
 	expectJSON(t, "node role tags", props("AWS::IAM::Role redislabs-cluster-node-role", "Tags"), identity)
 	expectJSON(t, "console role tags", props("AWS::IAM::Role redislabs-role", "Tags"), identity)
-	expectJSON(t, "user tags", props("AWS::IAM::User redislabs-user", "Tags"), identity)
+	expectJSON(t, "user tags", props("AWS::IAM::User redislabs-user", "Tags"), `[{"Key":"ManagedBy","Value":"rciam"},{"Key":"UsedBy","Value":"RedisLabs"},{"Key":"rciam:region","Value":{"Ref":"AWS::Region"}}]`)
 	expectJSON(t, "login profile", props("AWS::IAM::User redislabs-user", "LoginProfile"),
 		`{"Password":{"Fn::Sub":"{{resolve:secretsmanager:${`+named["AWS::SecretsManager::Secret /redislabsuser/password"]+`}:SecretString:password}}"},"PasswordResetRequired":false}`)
 	if strings.Count(out, "Fn::Sub") != 2 { // the login password and the sign-in URL only

@@ -129,7 +129,12 @@ func (t *tfWriter) user(s *desired.Set) {
 	u := s.User
 	uid := idsOf(r.KindUser, u.Name).tf
 	userName := tfRef("aws_iam_user", r.KindUser, u.Name, "name")
-	t.block(`resource "aws_iam_user" "`+uid+`"`, attr("name", hclString(u.Name)), tfTags(u.Tags))
+	// The region tags are read from the password secret's ARN: the
+	// aws_region data source names that attribute differently in provider
+	// v5 and v6.
+	_, pwSec := secrets(s)
+	region := `split(":", aws_secretsmanager_secret.` + idsOf(r.KindSecret, pwSec.Name).tf + `.arn)[3]`
+	t.block(`resource "aws_iam_user" "`+uid+`"`, attr("name", hclString(u.Name)), tfTags(u.Tags, [2]string{bookkeeping.TagRegion, region}))
 	for _, pn := range u.Policies {
 		t.block(`resource "aws_iam_user_policy_attachment" "`+uid+"_"+idsOf(r.KindPolicy, pn).tf+`"`,
 			attr("user", userName), attr("policy_arn", tfRef("aws_iam_policy", r.KindPolicy, pn, "arn")))
@@ -140,11 +145,9 @@ func (t *tfWriter) user(s *desired.Set) {
 	t.block(`resource "aws_iam_user_login_profile" "`+idsOf(r.KindLoginProfile, u.Name).tf+`"`,
 		attr("user", userName), attr("password_length", fmt.Sprint(passwordLength)), attr("password_reset_required", "false"))
 
-	keySec, pwSec := secrets(s)
+	keySec, _ := secrets(s)
 	kid, pid := idsOf(r.KindSecret, keySec.Name).tf, idsOf(r.KindSecret, pwSec.Name).tf
-	// The region tag is read from the password secret's ARN: the aws_region
-	// data source names that attribute differently in provider v5 and v6.
-	books := [][2]string{{bookkeeping.TagKeyID, key + ".id"}, {bookkeeping.TagRegion, `split(":", aws_secretsmanager_secret.` + pid + `.arn)[3]`}}
+	books := [][2]string{{bookkeeping.TagKeyID, key + ".id"}, {bookkeeping.TagRegion, region}}
 	if t.registered {
 		books = append(books, [2]string{bookkeeping.TagCloudAccountID, "rediscloud_cloud_account." + cloudAccountID + ".id"})
 	}

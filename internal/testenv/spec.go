@@ -120,7 +120,7 @@ func CheckSpec(t testing.TB, m *Moto, a *Account, want Spec) SpecState {
 	if err != nil {
 		t.Fatalf("user: %v", err)
 	}
-	expectTags(t, "user/redislabs-user", iamTagMap(user.User.Tags), identity)
+	expectTags(t, "user/redislabs-user", iamTagMap(user.User.Tags), map[string]string{"UsedBy": "RedisLabs", "ManagedBy": "rciam", bookkeeping.TagRegion: Region})
 	uatt, err := c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("redislabs-user")})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/iampolicy"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
@@ -19,7 +21,19 @@ import (
 const repair = "run 'rciam apply' to repair it"
 
 func (v *verifier) missing(addr r.Address, what string) {
+	if addr.Kind == r.KindSecret && v.elsewhere != nil {
+		v.add("exists", addr.String(), Fail, fmt.Sprintf("%s %s does not exist in %s: %s", what, addr.Name, v.l.Region, v.elsewhere))
+		return
+	}
 	v.add("exists", addr.String(), Fail, fmt.Sprintf("%s %s does not exist: %s", what, addr.Name, repair))
+}
+
+// region fails when redislabs-user places the secrets in another region:
+// this run looks in the wrong one.
+func (v *verifier) region() {
+	if v.elsewhere != nil {
+		v.compared("region", r.Addr(r.KindUser, r.UserName).String(), Fail, note.New(v.elsewhere.Error()), v.l.Books.UserRegion, v.l.Region)
+	}
 }
 
 // tags: missing rciam tags are a warning, never a failure (docs/entities.md, "Tags").
@@ -34,7 +48,7 @@ func (v *verifier) tags(addr r.Address, want, have map[string]string) {
 		v.add("tags", addr.String(), Pass, "tags as expected")
 		return
 	}
-	v.add("tags", addr.String(), Warn, "lacks tag "+strings.Join(missing, ", ")+": 'rciam apply' adds it")
+	v.compared("tags", addr.String(), Warn, note.New("lacks tag ", missing, ": 'rciam apply' adds it"), tagString(want), tagString(have))
 }
 
 func (v *verifier) policies() {
@@ -54,8 +68,9 @@ func (v *verifier) policies() {
 		case err != nil:
 			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s cannot be read (%v): %s", lp.DefaultVersionID, err, repair))
 		case !iampolicy.Equal(live, p.Parsed):
-			v.add("policy-document", addr.String(), Fail, fmt.Sprintf("default version %s differs from %s (sha256 %s); it %s: %s: %s",
-				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, plan.MatchNote(v.d, p.Name, live), strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair))
+			v.compared("policy-document", addr.String(), Fail, note.Of("default version %s differs from %s (sha256 %s); it %s: %s: %s",
+				lp.DefaultVersionID, v.d.Source.Source, p.SHA256, plan.MatchNote(v.d, p.Name, live), strings.Join(iampolicy.Diff(live, p.Parsed), "; "), repair),
+				string(p.Document), string(lp.Document))
 		default:
 			v.add("policy-document", addr.String(), Pass, fmt.Sprintf("default version %s matches %s (sha256 %s)", lp.DefaultVersionID, v.d.Source.Source, p.SHA256))
 		}
@@ -75,14 +90,14 @@ func (v *verifier) roles() {
 		}
 		v.add("exists", addr.String(), Pass, "exists")
 		v.tags(addr, role.Tags, lr.Tags)
-		v.trust(addr, lr.Trust, role.Parsed)
+		v.trust(addr, lr.Trust, role.Trust, role.Parsed)
 		v.attachments(addr, role.Policies, lr.AttachedPolicies)
 	}
 }
 
 // trust checks a trust policy and, when it differs, says how it differs
 // in the terms that matter to Redis Cloud.
-func (v *verifier) trust(addr r.Address, doc []byte, want *iampolicy.Policy) {
+func (v *verifier) trust(addr r.Address, doc, wantDoc []byte, want *iampolicy.Policy) {
 	live, err := iampolicy.Parse(doc)
 	if err == nil && iampolicy.Equal(live, want) {
 		who := "ec2.amazonaws.com only"
@@ -112,7 +127,7 @@ func (v *verifier) trust(addr r.Address, doc []byte, want *iampolicy.Policy) {
 		}
 		why = append(why, iampolicy.Diff(live, want)...)
 	}
-	v.add("trust-policy", addr.String(), Fail, "trust policy differs: "+strings.Join(why, "; ")+": "+repair)
+	v.compared("trust-policy", addr.String(), Fail, note.New("trust policy differs: "+strings.Join(why, "; ")+": "+repair), string(wantDoc), string(doc))
 }
 
 func (v *verifier) attachments(addr r.Address, want []string, have []string) {
@@ -123,7 +138,7 @@ func (v *verifier) attachments(addr r.Address, want []string, have []string) {
 		}
 	}
 	if len(missing) > 0 {
-		v.add("attachments", addr.String(), Fail, "policy "+strings.Join(missing, ", ")+" is not attached: "+repair)
+		v.compared("attachments", addr.String(), Fail, note.New("policy ", missing, " is not attached: "+repair), strings.Join(want, ", "), strings.Join(have, ", "))
 		return
 	}
 	var extra []string
@@ -133,7 +148,7 @@ func (v *verifier) attachments(addr r.Address, want []string, have []string) {
 		}
 	}
 	if len(extra) > 0 {
-		v.add("attachments", addr.String(), Warn, "also has "+strings.Join(extra, ", ")+" attached (harmless unless it denies: see the permissions check)")
+		v.addLine("attachments", addr.String(), Warn, note.New("also has ", extra, " attached (harmless unless it denies: see the permissions check)"))
 		return
 	}
 	v.add("attachments", addr.String(), Pass, "exactly "+strings.Join(want, ", ")+" attached")
@@ -157,7 +172,7 @@ func (v *verifier) profile() {
 		if len(lp.Roles) > 0 {
 			held = strings.Join(lp.Roles, ", ")
 		}
-		v.add("instance-profile-role", addr.String(), Fail, fmt.Sprintf("holds %s instead of %s: %s", held, p.Role, repair))
+		v.compared("instance-profile-role", addr.String(), Fail, note.Of("holds %s instead of %s: %s", held, p.Role, repair), p.Role, strings.Join(lp.Roles, ", "))
 	}
 }
 
@@ -189,8 +204,13 @@ func (v *verifier) keys() {
 	switch {
 	case len(active) == 0:
 		v.add("access-keys", addr.String(), Fail, "has no active access key: "+repair+" (a new key needs registering again: rciam register)")
+	case len(active) == 2 && prev != "" && slices.Contains(active, prev):
+		stored, _ := v.l.StoredKey()
+		v.add("access-keys", addr.String(), Warn, fmt.Sprintf("keeps the previous key %s active beside the stored key %s (Redis Cloud may still use it): run 'rciam rotate-key' to move Redis Cloud to the stored key and delete %s",
+			prev, secret.MaskKeyID(stored), prev))
 	case len(active) > 1:
-		v.add("access-keys", addr.String(), Fail, fmt.Sprintf("has %d active access keys (%s), want one: finish the rotation (rciam rotate-key) or 'rciam apply'", len(active), masked(active)))
+		v.compared("access-keys", addr.String(), Fail, note.Of("has %d active access keys (%s), want one: finish the rotation (rciam rotate-key) or 'rciam apply'", len(active), masked(active)),
+			"1", fmt.Sprint(len(active)))
 	case len(v.l.Keys) > 1 && v.l.Key(prev) == nil:
 		v.add("access-keys", addr.String(), Warn, "has an inactive access key besides the active one: 'rciam apply' deletes it")
 	default:
@@ -208,7 +228,7 @@ func (v *verifier) keySecret() {
 		return
 	}
 	if rec := v.l.Books.Region; rec != "" && rec != v.l.Region {
-		v.add("region", addr.String(), Warn, fmt.Sprintf("rciam recorded region %s, this run uses %s: pass --region %s", rec, v.l.Region, rec))
+		v.compared("region", addr.String(), Warn, note.Of("rciam recorded region %s, this run uses %s: pass --region %s", rec, v.l.Region, rec), rec, v.l.Region)
 	}
 	p := v.ev.Proof
 	switch {
@@ -220,7 +240,7 @@ func (v *verifier) keySecret() {
 	case p.Err != nil:
 		v.add("key-secret", addr.String(), Fail, fmt.Sprintf("the stored secret does not sign for key %s (%s): %s", secret.MaskKeyID(p.KeyID), awsclient.Short(p.Err), repair))
 	case !strings.HasSuffix(p.ARN, ":user/"+r.UserName):
-		v.add("key-secret", addr.String(), Fail, fmt.Sprintf("the stored key signs as %s, not %s: %s", p.ARN, r.UserName, repair))
+		v.compared("key-secret", addr.String(), Fail, note.Of("the stored key signs as %s, not %s: %s", p.ARN, r.UserName, repair), "arn:…:user/"+r.UserName, p.ARN)
 	default:
 		msg := "belongs to key " + secret.MaskKeyID(p.KeyID) + " (STS answered as " + r.UserName + ")"
 		if tag := v.l.Books.KeyID; tag != p.KeyID {
@@ -296,6 +316,15 @@ func (v *verifier) secretPresent(addr r.Address, id string, readErr error) *live
 	v.add("exists", addr.String(), Pass, "exists")
 	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
 	return sec
+}
+
+func tagString(t map[string]string) string {
+	keys := sortedKeys(t)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + t[k]
+	}
+	return strings.Join(parts, ", ")
 }
 
 func masked(ids []string) string {

@@ -6,11 +6,9 @@ import (
 
 	"github.com/rciam/rciam/internal/access"
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/note"
 	r "github.com/rciam/rciam/internal/resource"
 )
-
-// maxListed bounds how many actions a message names.
-const maxListed = 5
 
 // permissions evaluates, offline, every request Redis Cloud makes as each
 // principal against every policy that applies to it.
@@ -24,17 +22,17 @@ func (v *verifier) permissions() {
 			v.add("permissions", addr, Pass, fmt.Sprintf("all %d requests Redis Cloud makes are allowed (policy engine)", f.Checked))
 			continue
 		}
-		var blockers []string
-		for _, b := range access.Blockers([]access.Finding{f}) {
-			blockers = append(blockers, fmt.Sprintf("%s denies %s", b.Source, list(b.Actions)))
+		msg := []any{fmt.Sprintf("%d of %d requests are not allowed (", len(f.DeniedActions()), f.Checked), f.DeniedActions(), ")"}
+		blockers := access.Blockers([]access.Finding{f})
+		for i, b := range blockers {
+			msg = append(msg, map[bool]string{true: ": ", false: "; "}[i == 0]+b.Source.String()+" denies ", b.Actions)
 		}
-		msg := fmt.Sprintf("%d of %d requests are not allowed (%s)", len(f.DeniedActions()), f.Checked, list(f.DeniedActions()))
 		if len(blockers) > 0 {
-			msg += ": " + strings.Join(blockers, "; ") + ": remove it, or run 'rciam apply --remove-unexpected'"
+			msg = append(msg, ": remove it, or run 'rciam apply --remove-unexpected'")
 		} else {
-			msg += ": no policy rciam expects allows them: " + repair
+			msg = append(msg, ": no policy rciam expects allows them: "+repair)
 		}
-		v.add("permissions", addr, Fail, msg)
+		v.addLine("permissions", addr, Fail, note.New(msg...))
 	}
 }
 
@@ -54,19 +52,12 @@ func (v *verifier) simulation() {
 	case s.Err != nil:
 		v.add("simulation", addr, Warn, "iam:SimulatePrincipalPolicy failed ("+awsclient.Short(s.Err)+"): permissions were checked offline only")
 	case len(s.OrgDenied) > 0:
-		v.add("simulation", addr, Fail, "an Organizations SCP denies "+list(s.OrgDenied)+": ask your organization's administrators to allow them for this account")
+		v.addLine("simulation", addr, Fail, note.New("an Organizations SCP denies ", s.OrgDenied, ": ask your organization's administrators to allow them for this account"))
 	case len(s.Denied) > 0:
-		v.add("simulation", addr, Fail, "AWS's simulation denies "+list(s.Denied)+": run 'rciam plan' to see which policy, or 'rciam apply --remove-unexpected'")
+		v.addLine("simulation", addr, Fail, note.New("AWS's simulation denies ", s.Denied, ": run 'rciam plan' to see which policy, or 'rciam apply --remove-unexpected'"))
 	case len(s.Missing) > 0:
 		v.add("simulation", addr, Warn, "the simulation lacked context keys "+strings.Join(s.Missing, ", ")+" (an rciam bug: please report it)")
 	default:
 		v.add("simulation", addr, Pass, "AWS's simulation allows every action Redis Cloud needs")
 	}
-}
-
-func list(actions []string) string {
-	if len(actions) <= maxListed {
-		return strings.Join(actions, ", ")
-	}
-	return strings.Join(actions[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(actions)-maxListed)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/secret"
 )
 
@@ -30,7 +31,12 @@ type Check struct {
 	ID       string
 	Resource string
 	Status   Status
-	Message  string
+	// Message says what was found and, when it is not a pass, what to do
+	// (text output shortens its lists, JSON never).
+	Message note.Line
+	// Expected and Actual, when set, are the value looked for and the one
+	// found (a document, tags, a list of policies, a key's ARN).
+	Expected, Actual string
 }
 
 // Report is the list of checks, in the order they were made.
@@ -94,7 +100,8 @@ type Simulation struct {
 
 // Run makes every check of the layout.
 func Run(d *desired.Set, l *live.State, ev Evidence) *Report {
-	v := &verifier{d: d, l: l, ev: ev}
+	v := &verifier{d: d, l: l, ev: ev, elsewhere: l.Books.CheckRegion(l.Region)}
+	v.region()
 	v.policies()
 	v.roles()
 	v.profile()
@@ -112,8 +119,20 @@ type verifier struct {
 	l      *live.State
 	ev     Evidence
 	checks []Check
+	// elsewhere is why rciam's secrets are not in this region (the user's
+	// rciam:region names another); nil when they are.
+	elsewhere error
 }
 
 func (v *verifier) add(id, resource string, st Status, msg string) {
+	v.addLine(id, resource, st, note.New(msg))
+}
+
+func (v *verifier) addLine(id, resource string, st Status, msg note.Line) {
 	v.checks = append(v.checks, Check{ID: id, Resource: resource, Status: st, Message: msg})
+}
+
+// compared adds a check with the value looked for and the one found.
+func (v *verifier) compared(id, resource string, st Status, msg note.Line, expected, actual string) {
+	v.checks = append(v.checks, Check{ID: id, Resource: resource, Status: st, Message: msg, Expected: expected, Actual: actual})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
+	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 	"github.com/rciam/rciam/internal/testenv/fixture"
 )
@@ -79,7 +80,15 @@ func TestChecks(t *testing.T) {
 			l.Policies["redislabsinstancerolepolicy"].Document = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}`)
 		}, "policy-document", "policy/RedisLabsInstanceRolePolicy", Fail, "matches no known version (edited by hand?)"},
 		{"tags missing", func(l *live.State, _ *Evidence) { l.Users["redislabs-user"].Tags = map[string]string{} }, "tags", "user/redislabs-user", Warn, "ManagedBy=rciam"},
-		{"region differs", func(l *live.State, _ *Evidence) { l.Region = "us-west-2" }, "region", "secret//redislabsuser/secret_access_key", Warn, "--region eu-west-1"},
+		{"region differs", func(l *live.State, _ *Evidence) { l.Region = "us-west-2" }, "region", "user/redislabs-user", Fail, "pass --region eu-west-1"},
+		{"region differs, template-made user without the tag", func(l *live.State, _ *Evidence) {
+			l.Region = "us-west-2"
+			delete(l.Users["redislabs-user"].Tags, bookkeeping.TagRegion)
+		}, "region", "secret//redislabsuser/secret_access_key", Warn, "--region eu-west-1"},
+		{"lost key secret: the previous key kept active", func(l *live.State, _ *Evidence) {
+			l.Keys = append(l.Keys, live.AccessKey{ID: "AKIAPREVIOUSKEY00001", Active: true})
+			l.Secrets[r.KeySecretName].Tags[bookkeeping.TagPreviousKeyID] = "AKIAPREVIOUSKEY00001"
+		}, "access-keys", "user/redislabs-user", Warn, "run 'rciam rotate-key'"},
 		{"password ages", func(l *live.State, ev *Evidence) {
 			l.PasswordPolicy = &live.PasswordPolicy{MaxAgeDays: 90}
 			l.LoginProfile.Created = ev.Now.Add(-80 * 24 * time.Hour)
@@ -100,7 +109,7 @@ func TestChecks(t *testing.T) {
 			l.ReadBooks(time.Now())
 			rep := Run(d, l, ev)
 			c := find(rep, tc.id, tc.resource)
-			if c == nil || c.Status != tc.status || !strings.Contains(c.Message, tc.says) {
+			if c == nil || c.Status != tc.status || !strings.Contains(c.Message.Full(), tc.says) {
 				t.Fatalf("check %s %s = %+v, want %s saying %q", tc.id, tc.resource, c, tc.status, tc.says)
 			}
 			if rep.OK() != (tc.status != Fail) {

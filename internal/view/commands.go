@@ -5,12 +5,14 @@ package view
 
 // Registered is register's JSON.
 type Registered struct {
+	Schema int    `json:"schema"`
 	ID     int    `json:"id"`
 	Status string `json:"status"`
 }
 
 // Rotated is rotate-key's JSON.
 type Rotated struct {
+	Schema              int    `json:"schema"`
 	OldAccessKeyID      string `json:"oldAccessKeyId"`
 	AccessKeyID         string `json:"accessKeyId"`
 	CloudAccountUpdated bool   `json:"cloudAccountUpdated"`
@@ -18,5 +20,47 @@ type Rotated struct {
 
 // RotationSteps is rotate-key --dry-run's JSON.
 type RotationSteps struct {
-	Steps []string `json:"steps"`
+	Schema int      `json:"schema"`
+	Steps  []string `json:"steps"`
+}
+
+// Destroyed is destroy's JSON: the addresses removed, and what was left in
+// place and why.
+type Destroyed struct {
+	Schema  int           `json:"schema"`
+	Removed []string      `json:"removed"`
+	Left    []LeftInPlace `json:"left"`
+}
+
+// LeftInPlace is one entity destroy left.
+type LeftInPlace struct {
+	Resource string `json:"resource"`
+	Why      string `json:"why"`
+}
+
+// Version is version's JSON.
+type Version struct {
+	Schema     int    `json:"schema"`
+	Version    string `json:"version"`
+	Commit     string `json:"commit,omitempty"`
+	CommitTime string `json:"commitTime,omitempty"`
+	Modified   bool   `json:"modified,omitempty"`
+	GoVersion  string `json:"goVersion"`
+}
+
+// Line is the version for people: "rciam v1.2.3 (commit abc1234, go1.26.8)".
+func (v Version) Line() string {
+	s := "rciam " + v.Version + " ("
+	if v.Commit != "" {
+		c := v.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		s += "commit " + c
+		if v.Modified {
+			s += ", modified"
+		}
+		s += ", "
+	}
+	return s + v.GoVersion + ")"
 }

@@ -36,21 +36,48 @@ func OutputsHand(w io.Writer, o *outputs.Outputs) error {
 }
 
 // outputsJSON is the outputs' JSON (docs/commands.md): no IAMRoleName in
-// layout rv.
+// layout rv. apply's adds the steps it ran; on a failed apply only the
+// steps are there.
 type outputsJSON struct {
-	AccessKeyID     string `json:"accessKeyId"`
-	AccessSecretKey string `json:"accessSecretKey"`
-	ConsolePassword string `json:"consolePassword"`
-	ConsoleUsername string `json:"consoleUsername"`
-	SignInLoginURL  string `json:"signInLoginUrl"`
-	IAMRoleName     string `json:"IAMRoleName,omitempty"`
+	Schema          int         `json:"schema"`
+	AccessKeyID     string      `json:"accessKeyId,omitempty"`
+	AccessSecretKey string      `json:"accessSecretKey,omitempty"`
+	ConsolePassword string      `json:"consolePassword,omitempty"`
+	ConsoleUsername string      `json:"consoleUsername,omitempty"`
+	SignInLoginURL  string      `json:"signInLoginUrl,omitempty"`
+	IAMRoleName     string      `json:"IAMRoleName,omitempty"`
+	Steps           *[]StepJSON `json:"steps,omitempty"`
+}
+
+// StepJSON is one step apply ran: its entity, the operation, and done,
+// failed or cancelled.
+type StepJSON struct {
+	Resource string `json:"resource"`
+	Action   string `json:"action"`
+	Status   string `json:"status"`
+}
+
+func outputsOf(o *outputs.Outputs) outputsJSON {
+	if o == nil {
+		return outputsJSON{Schema: Schema}
+	}
+	return outputsJSON{Schema: Schema, AccessKeyID: o.Value("accessKeyId"), AccessSecretKey: o.Value("accessSecretKey"),
+		ConsolePassword: o.Value("consolePassword"), ConsoleUsername: o.Value("consoleUsername"),
+		SignInLoginURL: o.Value("signInLoginUrl"), IAMRoleName: o.Value("IAMRoleName")}
 }
 
 // OutputsJSON writes the outputs as JSON.
-func OutputsJSON(w io.Writer, o *outputs.Outputs) error {
-	return writeJSON(w, outputsJSON{AccessKeyID: o.Value("accessKeyId"), AccessSecretKey: o.Value("accessSecretKey"),
-		ConsolePassword: o.Value("consolePassword"), ConsoleUsername: o.Value("consoleUsername"),
-		SignInLoginURL: o.Value("signInLoginUrl"), IAMRoleName: o.Value("IAMRoleName")})
+func OutputsJSON(w io.Writer, o *outputs.Outputs) error { return writeJSON(w, outputsOf(o)) }
+
+// ApplyJSON writes apply's JSON: the outputs (nil when apply failed) and
+// the steps it ran.
+func ApplyJSON(w io.Writer, o *outputs.Outputs, steps []StepJSON) error {
+	out := outputsOf(o)
+	if steps == nil {
+		steps = []StepJSON{}
+	}
+	out.Steps = &steps
+	return writeJSON(w, out)
 }
 
 // APIBody writes the exact body of POST /v1/cloud-accounts.

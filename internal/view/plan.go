@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
@@ -23,6 +24,9 @@ func (s Style) paint(code, text string) string {
 	}
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
 }
+
+// Warning is the "warning:" that starts a warning line.
+func (s Style) Warning() string { return s.paint("33", "warning:") }
 
 var actionMark = map[plan.Action]struct{ sign, color string }{
 	plan.Create: {"+", "32"}, plan.Update: {"~", "33"}, plan.Delete: {"-", "31"}, plan.NoOp: {"=", "2"},
@@ -52,40 +56,81 @@ func PlanHuman(w io.Writer, p *plan.Plan, st Style) {
 		}
 	}
 	for _, warn := range p.Warnings {
-		fmt.Fprintf(w, "  %s %s\n", st.paint("33", "warning:"), warn)
+		fmt.Fprintf(w, "  %s %s\n", st.Warning(), warn.Short())
 	}
 	create, update, del := p.Counts()
-	if !p.HasChanges() {
+	switch {
+	case !p.HasChanges() && p.Teardown:
+		fmt.Fprintf(w, "\nNothing to destroy: no entity of the %s layout that rciam may remove is left.\n", p.Layout)
+	case !p.HasChanges() && len(p.Warnings) > 0:
+		fmt.Fprintf(w, "\nNo changes to make. Each warning above says what is left to do.\n")
+	case !p.HasChanges():
 		fmt.Fprintf(w, "\nNo changes. The account matches the %s layout.\n", p.Layout)
-		return
+	case p.Teardown:
+		fmt.Fprintf(w, "\nDestroy: %d to delete, %d to update.\n", del, update)
+	default:
+		fmt.Fprintf(w, "\nPlan: %d to create, %d to update, %d to delete.\n", create, update, del)
 	}
-	fmt.Fprintf(w, "\nPlan: %d to create, %d to update, %d to delete.\n", create, update, del)
 }
 
-// planJSON is plan's JSON shape.
+// planJSON is plan's JSON (docs/commands.md): lists in full.
 type planJSON struct {
-	Account string       `json:"account"`
-	Changes []changeJSON `json:"changes"`
+	Schema       int          `json:"schema"`
+	Account      string       `json:"account"`
+	Layout       string       `json:"layout"`
+	PolicySource string       `json:"policySource"`
+	Counts       countsJSON   `json:"counts"`
+	Changes      []changeJSON `json:"changes"`
+	Warnings     []detailJSON `json:"warnings"`
+}
+
+type countsJSON struct {
+	Create int `json:"create"`
+	Update int `json:"update"`
+	Delete int `json:"delete"`
+	NoOp   int `json:"no-op"`
 }
 
 type changeJSON struct {
-	Resource string   `json:"resource"`
-	Action   string   `json:"action"`
-	Details  []string `json:"details"`
+	Resource string       `json:"resource"`
+	Action   string       `json:"action"`
+	Details  []detailJSON `json:"details"`
+}
+
+// detailJSON is one detail or warning: its text with every list whole,
+// and the items of its list when it has one (tags, actions).
+type detailJSON struct {
+	Text  string   `json:"text"`
+	Items []string `json:"items,omitempty"`
+}
+
+func details(lines []note.Line) []detailJSON {
+	out := make([]detailJSON, 0, len(lines))
+	for _, l := range lines {
+		d := detailJSON{Text: strings.TrimSpace(l.Full())}
+		if lists := l.Lists(); len(lists) > 0 {
+			d.Items = lists[0]
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // PlanJSON writes the plan as JSON.
 func PlanJSON(w io.Writer, p *plan.Plan) error {
-	out := planJSON{Account: p.Account, Changes: []changeJSON{}}
+	create, update, del := p.Counts()
+	out := planJSON{Schema: Schema, Account: p.Account, Layout: string(p.Layout), PolicySource: p.Source,
+		Counts:  countsJSON{Create: create, Update: update, Delete: del, NoOp: len(p.Changes) - create - update - del},
+		Changes: []changeJSON{}, Warnings: details(p.Warnings)}
 	for _, c := range p.Changes {
-		d := make([]string, 0, len(c.Details))
-		for _, l := range c.Details {
-			d = append(d, strings.TrimSpace(l))
-		}
-		out.Changes = append(out.Changes, changeJSON{Resource: c.Address.String(), Action: c.Action.String(), Details: d})
+		out.Changes = append(out.Changes, changeJSON{Resource: c.Address.String(), Action: c.Action.String(), Details: details(c.Details)})
 	}
 	return writeJSON(w, out)
 }
+
+// Schema is the version of every JSON document rciam defines: a change
+// that breaks a reader bumps it.
+const Schema = 1
 
 // WriteJSON writes v as indented JSON.
 func WriteJSON(w io.Writer, v any) error { return writeJSON(w, v) }

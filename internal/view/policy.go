@@ -2,11 +2,13 @@ package view
 
 // PolicyVersions is policy list's JSON.
 type PolicyVersions struct {
+	Schema   int             `json:"schema"`
 	Versions []PolicyVersion `json:"versions"`
 }
 
 // PolicyVersion is one bundled policy version (policy show's JSON).
 type PolicyVersion struct {
+	Schema    int              `json:"schema,omitempty"`
 	Name      string           `json:"name"`
 	Fallback  bool             `json:"fallback"`
 	About     string           `json:"about"`

@@ -3,10 +3,13 @@ package view
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/rciam/rciam/internal/apply"
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 )
 
@@ -39,9 +42,17 @@ func (p *Progress) StepDone(s plan.Step, err error) {
 }
 
 // Summary writes what a run did and did not do.
-func Summary(w io.Writer, done, failed, notRun []plan.Step) {
-	fmt.Fprintf(w, "%d step(s) done, %d failed, %d not run.\n", len(done), len(failed), len(notRun))
-	for _, s := range notRun {
+func Summary(w io.Writer, res *apply.Result) {
+	parts := []string{note.Count(len(res.Done), "step") + " done", fmt.Sprintf("%d failed", len(res.Failed))}
+	if len(res.Cancelled) > 0 {
+		parts = append(parts, fmt.Sprintf("%d cancelled", len(res.Cancelled)))
+	}
+	parts = append(parts, fmt.Sprintf("%d not run", len(res.Skipped)))
+	fmt.Fprintf(w, "%s.\n", strings.Join(parts, ", "))
+	for _, s := range res.Cancelled {
+		fmt.Fprintf(w, "  cancelled: %s %s\n", s.Op, Human(s.Address))
+	}
+	for _, s := range res.Skipped {
 		fmt.Fprintf(w, "  not run: %s %s\n", s.Op, Human(s.Address))
 	}
 }

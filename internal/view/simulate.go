@@ -9,6 +9,7 @@ import (
 // Simulate is simulate's JSON (docs/commands.md, "JSON"): the decision and
 // the statements that made it.
 type Simulate struct {
+	Schema int `json:"schema"`
 	// Decision is "allowed", "explicitDeny" or "implicitDeny".
 	Decision string `json:"decision"`
 	// Matched is never null: [] when no statement decided (implicit deny).
@@ -30,6 +31,7 @@ func SimulateJSON(w io.Writer, s Simulate) error {
 	if s.Matched == nil {
 		s.Matched = []SimulateMatch{}
 	}
+	s.Schema = Schema
 	return writeJSON(w, s)
 }
 

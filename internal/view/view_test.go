@@ -88,6 +88,17 @@ func TestVerifyGolden(t *testing.T) {
 	broken := good
 	broken.Proof = &verify.Proof{KeyID: fixture.KeyID, ARN: "arn:aws:iam::" + fixture.Account + ":user/someone-else"}
 	golden.Check(t, "verify-broken.txt", verifyText(t, d, drifted(d), broken))
+
+	rep := verify.Run(d, drifted(d), broken)
+	var junit, sarif bytes.Buffer
+	if err := VerifyJUnit(&junit, fixture.Account, rep); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "verify-broken.junit.xml", junit.Bytes())
+	if err := VerifySARIF(&sarif, fixture.Account, "v1.0.0", rep); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "verify-broken.sarif.json", sarif.Bytes())
 }
 
 func TestOutputsGolden(t *testing.T) {
@@ -118,6 +129,13 @@ func TestOutputsGolden(t *testing.T) {
 			return err
 		}
 		return APIBody(&b, body)
+	})
+	write("apply", func() error {
+		return ApplyJSON(&b, out, []StepJSON{{Resource: "role/redislabs-role", Action: "CreateRole", Status: "done"}})
+	})
+	write("apply, failed", func() error {
+		return ApplyJSON(&b, nil, []StepJSON{{Resource: "role/redislabs-role", Action: "CreateRole", Status: "failed"},
+			{Resource: "role/redislabs-role", Action: "AttachRolePolicy", Status: "cancelled"}})
 	})
 	golden.Check(t, "outputs.txt", b.Bytes())
 }

@@ -293,8 +293,9 @@ resource "aws_iam_instance_profile" "cluster_node" {
 resource "aws_iam_user" "redislabs_user" {
   name = "redislabs-user"
   tags = {
-    ManagedBy = "rciam"
-    UsedBy    = "RedisLabs"
+    ManagedBy      = "rciam"
+    UsedBy         = "RedisLabs"
+    "rciam:region" = split(":", aws_secretsmanager_secret.password.arn)[3]
   }
 }
 
