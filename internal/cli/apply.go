@@ -8,9 +8,11 @@ import (
 
 	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/apply"
+	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/iostreams"
 	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
+	"github.com/rciam/rciam/internal/planfile"
 	"github.com/rciam/rciam/internal/view"
 )
 
@@ -24,20 +26,45 @@ type applyOptions struct {
 	noAdoptTags      bool
 	removeUnexpected bool
 	showSecrets      bool
+	saved            *planfile.File
+}
+
+// useSaved reads a saved plan; the flags it fixes must not be given
+// beside it.
+func (o *applyOptions) useSaved(cmd *cobra.Command, path string) error {
+	for _, name := range []string{"layout", "policy-version", "policy-source", "instance-policy-file", "user-policy-file", "no-adopt-tags", "remove-unexpected"} {
+		if cmd.Flags().Changed(name) {
+			return usageErrorf("apply %s uses the saved plan's layout, policy documents and options: drop --%s", path, name)
+		}
+	}
+	saved, err := planfile.Read(path)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	o.saved = saved
+	return nil
 }
 
 func newApplyCmd(f *Factory) *cobra.Command {
 	o := &applyOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "apply",
+		Use:   "apply [FILE]",
 		Short: "Create or repair the entities, then print the outputs",
 		Long: `Shows the plan, asks for confirmation (only 'yes' confirms; --yes skips the
 question, and without a terminal --yes is required), converges the account and
-prints the outputs. Running it again changes nothing.
+prints the outputs. Running it again changes nothing. With FILE, a plan saved
+by 'rciam plan --out FILE' is applied exactly — its layout, policy documents
+and options — or refused, changing nothing, when the account no longer reads
+as it did.
 
 Exit codes: 0 done; 1 error; 130 interrupted (run apply again to finish).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if err := o.useSaved(cmd, args[0]); err != nil {
+					return err
+				}
+			}
 			if err := needConfirmation(f.IO, o.yes, "apply"); err != nil {
 				return err
 			}
@@ -65,15 +92,7 @@ func needConfirmation(ios *iostreams.IOStreams, yes bool, command string) error 
 
 func (o *applyOptions) run(fr *frame) error {
 	f := o.f
-	t, layout, err := fr.target(&o.layout)
-	if err != nil {
-		return err
-	}
-	sel, err := fr.selection(&o.policy)
-	if err != nil {
-		return err
-	}
-	pr, err := t.Prepare(fr.ctx, sel, layout, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
+	pr, t, err := o.prepare(fr)
 	if err != nil {
 		return fr.unchanged(err)
 	}
@@ -126,6 +145,33 @@ func stepsJSON(a *account.Applied) []view.StepJSON {
 		out = append(out, view.StepJSON{Resource: s.Step.Address.String(), Action: string(s.Step.Op), Status: s.Status})
 	}
 	return out
+}
+
+// prepare reads the account and computes the plan: from the flags, or from
+// a saved plan, which must still fit the account.
+func (o *applyOptions) prepare(fr *frame) (*account.Prepared, *account.Target, error) {
+	if o.saved != nil {
+		layout, _ := desired.ParseLayout(o.saved.Layout)
+		t, err := fr.account()
+		if err != nil {
+			return nil, nil, err
+		}
+		pr, err := t.Prepare(fr.ctx, o.saved.Selection(), layout, o.saved.PlanOptions())
+		if err != nil {
+			return nil, nil, err
+		}
+		return pr, t, o.saved.Check(pr.Live, pr.Plan)
+	}
+	t, layout, err := fr.target(&o.layout)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel, err := fr.selection(&o.policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	pr, err := t.Prepare(fr.ctx, sel, layout, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
+	return pr, t, err
 }
 
 // unchanged is the stop line of a command stopped before its first write.

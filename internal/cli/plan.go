@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/plan"
+	"github.com/rciam/rciam/internal/planfile"
 	"github.com/rciam/rciam/internal/view"
 )
 
@@ -18,6 +20,7 @@ type planOptions struct {
 	detailedExitCode bool
 	noAdoptTags      bool
 	removeUnexpected bool
+	out              string
 }
 
 func newPlanCmd(f *Factory) *cobra.Command {
@@ -40,6 +43,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 	cmd.Flags().BoolVar(&o.detailedExitCode, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when none")
 	cmd.Flags().BoolVar(&o.noAdoptTags, "no-adopt-tags", false, "propose no tag changes (adopting a template-made account)")
 	cmd.Flags().BoolVar(&o.removeUnexpected, "remove-unexpected", false, "plan the removal of policies that deny or limit what Redis Cloud needs")
+	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to FILE for 'rciam apply FILE' (no secret in it)")
 	return cmd
 }
 
@@ -54,9 +58,16 @@ func (o *planOptions) run(fr *frame) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.Plan(fr.ctx, sel, layout, plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected})
+	po := plan.Options{NoAdoptTags: o.noAdoptTags, RemoveUnexpected: o.removeUnexpected}
+	res, err := t.Plan(fr.ctx, sel, layout, po)
 	if err != nil {
 		return err
+	}
+	if o.out != "" {
+		if err := planfile.New(res.Live, sel, layout, po, res.Plan, buildVersion().Version, time.Now()).Write(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Saved the plan to %s: 'rciam apply %s' applies exactly it, if the account has not changed.\n", o.out, o.out)
 	}
 	if res.PreflightNote != "" {
 		f.Logf("%s", res.PreflightNote)
