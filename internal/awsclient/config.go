@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -48,6 +49,9 @@ var ErrNoRegion = errors.New("no AWS region configured: pass --region or set AWS
 func Load(ctx context.Context, o Options) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient()),
+		// The SDK's own log lines (IMDS fallbacks, retries) are not for
+		// users: errors are said once, in rciam's words; -v shows calls.
+		config.WithLogger(logging.Nop{}),
 	}
 	if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))

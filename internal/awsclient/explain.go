@@ -55,7 +55,7 @@ func explainLoad(err error) error {
 // profileError names the profile that does not exist, the files the SDK
 // read and the profiles they hold.
 func profileError(profile string) error {
-	files := []string{configFile(), credentialsFile()}
+	files := []string{ConfigFile(), credentialsFile()}
 	names := map[string]bool{}
 	for i, f := range files {
 		for _, n := range profilesIn(f, i == 0) {
@@ -75,7 +75,8 @@ func profileError(profile string) error {
 		profile, files[0], files[1], have, profile)
 }
 
-func configFile() string {
+// ConfigFile is the shared config file the SDK reads.
+func ConfigFile() string {
 	if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
 		return f
 	}

@@ -1,5 +1,7 @@
 package view
 
+import "github.com/rciam/rciam/internal/doctor"
+
 // The JSON documents of the commands whose result is a few fields
 // (docs/commands.md, "JSON"); the others have their own files.
 
@@ -63,4 +65,27 @@ func (v Version) Line() string {
 		s += ", "
 	}
 	return s + v.GoVersion + ")"
+}
+
+// Doctor is doctor's JSON.
+type Doctor struct {
+	Schema int           `json:"schema"`
+	OK     bool          `json:"ok"`
+	Checks []DoctorCheck `json:"checks"`
+}
+
+// DoctorCheck is one line of doctor.
+type DoctorCheck struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// DoctorJSON is doctor's report as JSON.
+func DoctorJSON(r *doctor.Report) Doctor {
+	out := Doctor{Schema: Schema, OK: r.OK(), Checks: []DoctorCheck{}}
+	for _, c := range r.Checks {
+		out.Checks = append(out.Checks, DoctorCheck{ID: c.ID, Status: string(c.Status), Message: c.Message})
+	}
+	return out
 }

@@ -25,6 +25,12 @@ func (s Style) paint(code, text string) string {
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
 }
 
+// Status paints ok, pass (green), warn (yellow) and fail (red).
+func (s Style) Status(status string) string {
+	code := map[string]string{"ok": "32", "pass": "32", "warn": "33", "fail": "31"}[status]
+	return s.paint(code, status)
+}
+
 // Warning is the "warning:" that starts a warning line.
 func (s Style) Warning() string { return s.paint("33", "warning:") }
 
