@@ -24,24 +24,26 @@ type renderOptions struct {
 func newRenderCmd(f *Factory) *cobra.Command {
 	o := &renderOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "render --format cloudformation|terraform|json",
-		Short: "Print the entities as CloudFormation, Terraform or JSON, offline",
+		Use:   "render --format cloudformation|terraform|json|mermaid|dot",
+		Short: "Print the entities as CloudFormation, Terraform, JSON or a picture, offline",
 		Long: `Prints the same entities plan and apply manage, with the same policy
 selection, as infrastructure code: a CloudFormation template (JSON), a
-Terraform configuration, or a JSON dump of the desired set. It makes no AWS
+Terraform configuration, a JSON dump of the desired set, or a picture of who
+trusts whom and what is attached (Mermaid or Graphviz DOT). It makes no AWS
 call and needs no credentials or region. The output deploys with no
 parameters; each entity is one resource block.
 
 Documents that hold ACCOUNT-ID-WITHOUT-HYPHENS need --account-id.`,
 		Example: `  rciam render --format cloudformation > rciam.template.json
-  rciam render --format terraform --with-registration > rciam.tf`,
+  rciam render --format terraform --with-registration > rciam.tf
+  rciam render --format dot | dot -Tsvg > rciam.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, frameOptions{readOnly: true}, o.run) },
 	}
 	o.layout.bind(cmd)
 	o.policy.bind(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&o.format, "format", "", "output format: cloudformation, terraform or json (required)")
+	fl.StringVar(&o.format, "format", "", "output format: cloudformation, terraform, json, mermaid or dot (required)")
 	fl.BoolVar(&o.withRegistration, "with-registration", false, "also register the account with Redis Cloud (Terraform: rediscloud_cloud_account)")
 	fl.StringVar(&o.accountID, "account-id", "", "12-digit AWS account id replacing "+policysource.Placeholder+" in the documents")
 	return cmd
@@ -51,7 +53,7 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 func (o *renderOptions) run(fr *frame) error {
 	if o.format == "" {
-		return usageErrorf("render needs --format: cloudformation, terraform or json")
+		return usageErrorf("render needs --format: cloudformation, terraform, json, mermaid or dot")
 	}
 	format, err := render.ParseFormat(o.format)
 	if err != nil {

@@ -31,15 +31,17 @@ const (
 	CloudFormation Format = "cloudformation"
 	Terraform      Format = "terraform"
 	JSON           Format = "json"
+	Mermaid        Format = "mermaid"
+	Dot            Format = "dot"
 )
 
 // ParseFormat validates a --format value.
 func ParseFormat(s string) (Format, error) {
 	switch Format(s) {
-	case CloudFormation, Terraform, JSON:
+	case CloudFormation, Terraform, JSON, Mermaid, Dot:
 		return Format(s), nil
 	}
-	return "", fmt.Errorf("invalid --format %q: use cloudformation, terraform or json", s)
+	return "", fmt.Errorf("invalid --format %q: use cloudformation, terraform, json, mermaid or dot", s)
 }
 
 // Options shape the rendered code.
@@ -68,8 +70,12 @@ func Render(w io.Writer, s *desired.Set, o Options) error {
 		return writeTerraform(w, s, o.WithRegistration)
 	case JSON:
 		return writeJSON(w, s)
+	case Mermaid:
+		return writeMermaid(w, s)
+	case Dot:
+		return writeDot(w, s)
 	}
-	return fmt.Errorf("invalid format %q: use cloudformation, terraform or json", o.Format)
+	return fmt.Errorf("invalid format %q: use cloudformation, terraform, json, mermaid or dot", o.Format)
 }
 
 // ids are the names one entity gets in the rendered code.

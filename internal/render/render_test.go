@@ -71,6 +71,8 @@ func TestGolden(t *testing.T) {
 		{"json.json", desired.LayoutCloud, Options{Format: JSON}},
 		{"terraform-registration.tf", desired.LayoutCloud, Options{Format: Terraform, WithRegistration: true}},
 		{"cloudformation-rv.json", desired.LayoutRV, Options{Format: CloudFormation}},
+		{"graph.mmd", desired.LayoutCloud, Options{Format: Mermaid}},
+		{"graph.dot", desired.LayoutCloud, Options{Format: Dot}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
