@@ -70,7 +70,8 @@ func (o *renderOptions) run(fr *frame) error {
 	if err != nil {
 		return err
 	}
-	if sel.HasPlaceholder() && o.accountID == "" {
+	picture := format == render.Mermaid || format == render.Dot // no document in it
+	if sel.HasPlaceholder() && o.accountID == "" && !picture {
 		return usageErrorf("the policy documents (%s) hold %s and render does not call AWS to learn the account id: pass --account-id with the 12-digit id of the target account",
 			sel.Source, policysource.Placeholder)
 	}
