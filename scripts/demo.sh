@@ -21,10 +21,13 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_CONFIG_FILE=/dev/null AWS_S
 # The bundled policy documents instead of the published ones: nothing is fetched.
 export RCIAM_POLICY_SOURCE=docs-v1
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Bold command lines on a terminal only: piped, the demo is plain text.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 step bin/rciam plan
 step bin/rciam apply --yes
 step bin/rciam outputs --format hand
 step bin/rciam plan --detailed-exitcode
 step bin/rciam verify
+step bin/rciam doctor
 step bin/rciam destroy --yes

@@ -24,6 +24,9 @@ type RotateOptions struct {
 type Rotation struct {
 	Result *rotate.Result // nil for a dry run
 	Steps  []string       // a dry run's steps
+	// CloudAccount is the Redis Cloud cloud account moved to the new key;
+	// 0 when the account is not registered.
+	CloudAccount int
 }
 
 // RotateKey replaces the access key without downtime (internal/rotate),
@@ -62,7 +65,7 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 		if err != nil {
 			return nil, err
 		}
-		return &Rotation{Steps: steps}, nil
+		return &Rotation{Steps: steps, CloudAccount: id}, nil
 	}
 	if out == nil {
 		if out, err = t.Outputs(ctx, s, true); err != nil {
@@ -80,7 +83,7 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 			return nil, err
 		}
 	}
-	return &Rotation{Result: res}, nil
+	return &Rotation{Result: res, CloudAccount: id}, nil
 }
 
 // cloudAccount is the Redis Cloud cloud account the account is registered

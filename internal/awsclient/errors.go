@@ -108,7 +108,8 @@ func Short(err error) string {
 		return fmt.Sprintf("cannot reach %s: connection refused", host)
 	}
 	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
-		return fmt.Sprintf("HTTP %d from AWS", re.HTTPStatusCode())
+		// An answer without an AWS error document: not an AWS API.
+		return fmt.Sprintf("%s answered HTTP %d, not as an AWS API answers: check --endpoint-url (or AWS_ENDPOINT_URL)", endpointOf(re), re.HTTPStatusCode())
 	}
 	if strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "no EC2 IMDS role found") {
 		return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login'"

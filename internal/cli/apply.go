@@ -100,8 +100,8 @@ func (o *applyOptions) run(fr *frame) error {
 	view.PlanHeader(f.IO.ErrOut, pr.Live.AccountID, pr.Want)
 	view.PlanHuman(f.IO.ErrOut, pr.Plan, style)
 	if pr.Plan.HasChanges() && !o.yes {
-		if err := f.IO.Confirm("\nDo you want to apply these changes?"); err != nil {
-			return errors.New("apply cancelled: nothing was changed")
+		if err := f.IO.Confirm(fr.ctx, "\nDo you want to apply these changes?"); err != nil {
+			return fr.declined(err, "apply")
 		}
 	}
 	applied, err := t.Apply(fr.ctx, pr, account.ApplyOptions{

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -136,5 +138,35 @@ func TestEndpointThatIsNotAWS(t *testing.T) {
 	res.oneLine(t, srv.URL+" answered HTTP 404, not as an AWS API answers: check --endpoint-url")
 	if strings.Contains(res.stderr, "UnknownError") {
 		t.Errorf("SDK jargon: %s", res.stderr)
+	}
+}
+
+// ctrlC is a terminal where the user presses Ctrl-C at the prompt: the
+// first read cancels the run's context, as the signal does, and blocks.
+type ctrlC struct {
+	cancel context.CancelFunc
+	block  chan struct{}
+}
+
+func (c ctrlC) Read([]byte) (int, error) {
+	c.cancel()
+	<-c.block
+	return 0, io.EOF
+}
+
+// Ctrl-C while apply asks for confirmation is an interrupt: exit 130, the
+// prompt's line ended, the stop line on its own line, nothing changed.
+func TestCtrlCAtTheConfirmation(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	ctx, cancel := context.WithCancel(context.Background())
+	in := ctrlC{cancel: cancel, block: make(chan struct{})}
+	defer close(in.block)
+	res := rciam(t, acct, runOpts{tty: true, in: in, ctx: ctx}, "apply", "--no-color").mustCode(t, 130)
+	if !strings.HasSuffix(res.stderr, "Enter a value: \nrciam: interrupted: nothing was changed; run apply again to finish\n") {
+		t.Errorf("stderr ends %q", res.stderr[max(0, len(res.stderr)-120):])
+	}
+	if w := writes(res.calls); len(w) > 0 {
+		t.Errorf("writes %v", w)
 	}
 }

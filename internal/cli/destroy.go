@@ -73,8 +73,8 @@ func (o *destroyOptions) run(fr *frame) error {
 		return o.printJSON(td)
 	}
 	if !o.yes {
-		if err := f.IO.Confirm("\nDo you really want to destroy these entities?"); err != nil {
-			return errors.New("destroy cancelled: nothing was changed")
+		if err := f.IO.Confirm(fr.ctx, "\nDo you really want to destroy these entities?"); err != nil {
+			return fr.declined(err, "destroy")
 		}
 	}
 	err = t.Destroy(fr.ctx, td, &view.Progress{W: f.IO.ErrOut, Style: style})

@@ -98,6 +98,15 @@ func tellsWhere(err error) bool {
 	return errors.As(err, &we) || errors.Is(err, rotate.ErrRolledBack) || errors.Is(err, rotate.ErrForward)
 }
 
+// declined is the answer to a question that was not "yes": a refusal, or
+// Ctrl-C while it was asked (then the stop line, exit 130).
+func (fr *frame) declined(err error, command string) error {
+	if fr.ctx.Err() != nil {
+		return stopped("nothing was changed")
+	}
+	return fmt.Errorf("%s cancelled: nothing was changed", command)
+}
+
 // stopped is the stop line of a command that knows what it left.
 func stopped(left string) error { return &stopError{left: left} }
 

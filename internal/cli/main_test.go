@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -49,6 +50,8 @@ type runOpts struct {
 	env map[string]string
 	// rotateAfter injects failures after rotate-key's steps.
 	rotateAfter func(step string) error
+	// in, when set, replaces stdin.
+	in io.Reader
 }
 
 // rciam runs one command line in-process against acct (nil: no
@@ -59,6 +62,9 @@ func rciam(t *testing.T, acct *testenv.Account, o runOpts, args ...string) resul
 	in.WriteString(o.stdin)
 	if o.tty {
 		ios.SetTTY(true, true, true)
+	}
+	if o.in != nil {
+		ios.In = o.in
 	}
 	f := NewFactory(ios)
 	f.getenv = func(k string) string {

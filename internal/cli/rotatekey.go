@@ -54,10 +54,15 @@ func (o *rotateOptions) run(fr *frame) error {
 	if err != nil {
 		return err
 	}
+	registration := "not registered with Redis Cloud: only AWS is changed"
+	if rot.CloudAccount > 0 {
+		registration = fmt.Sprintf("registered with Redis Cloud as cloud account %d", rot.CloudAccount)
+	}
 	if o.dryRun {
 		if f.JSON() {
-			return view.WriteJSON(f.IO.Out, view.RotationSteps{Schema: view.Schema, Steps: rot.Steps})
+			return view.WriteJSON(f.IO.Out, view.RotationSteps{Schema: view.Schema, CloudAccount: rot.CloudAccount, Steps: rot.Steps})
 		}
+		fmt.Fprintf(f.IO.Out, "This account is %s.\n", registration)
 		for i, s := range rot.Steps {
 			fmt.Fprintf(f.IO.Out, "%d. %s\n", i+1, s)
 		}
@@ -67,7 +72,11 @@ func (o *rotateOptions) run(fr *frame) error {
 	if f.JSON() {
 		return view.WriteJSON(f.IO.Out, view.Rotated{Schema: view.Schema, OldAccessKeyID: res.OldKeyID, AccessKeyID: res.NewKeyID, CloudAccountUpdated: res.CloudAccountUpdated})
 	}
-	fmt.Fprintf(f.IO.Out, "rotated %s → %s (Redis Cloud updated: %v)\n", secret.MaskKeyID(res.OldKeyID), secret.MaskKeyID(res.NewKeyID), res.CloudAccountUpdated)
+	redis := "Redis Cloud: not registered"
+	if rot.CloudAccount > 0 {
+		redis = fmt.Sprintf("Redis Cloud cloud account %d moved to it", rot.CloudAccount)
+	}
+	fmt.Fprintf(f.IO.Out, "rotated %s → %s (%s)\n", secret.MaskKeyID(res.OldKeyID), secret.MaskKeyID(res.NewKeyID), redis)
 	if !res.KeptUntil.IsZero() {
 		fmt.Fprintf(f.IO.ErrOut, "the old key is kept inactive until %s; a later rotate-key deletes it\n", res.KeptUntil.Format(time.RFC3339))
 	}

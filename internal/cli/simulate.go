@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -71,20 +73,26 @@ func (o *simulateOptions) run() error {
 		return err
 	}
 	in := &iampolicy.Input{}
+	var docs []*iampolicy.Policy
+	compile := func(path string) (*iampolicy.Compiled, error) {
+		c, p, err := compilePolicyFile(path)
+		docs = append(docs, p)
+		return c, err
+	}
 	for _, path := range o.policyFiles {
-		c, err := compilePolicyFile(path)
+		c, err := compile(path)
 		if err != nil {
 			return err
 		}
 		in.Identity = append(in.Identity, c)
 	}
 	if o.boundaryFile != "" {
-		if in.Boundary, err = compilePolicyFile(o.boundaryFile); err != nil {
+		if in.Boundary, err = compile(o.boundaryFile); err != nil {
 			return err
 		}
 	}
 	for _, path := range o.scpFiles {
-		c, err := compilePolicyFile(path)
+		c, err := compile(path)
 		if err != nil {
 			return err
 		}
@@ -93,6 +101,11 @@ func (o *simulateOptions) run() error {
 	res := iampolicy.Evaluate(in, req)
 	if err := o.print(req, res); err != nil {
 		return err
+	}
+	if vars := unresolved(docs, req); res.Decision == iampolicy.ImplicitDeny && len(vars) > 0 {
+		// A variable without a value matches nothing: that may be why.
+		fmt.Fprintf(o.f.IO.ErrOut, "note: the policies use %s, which have no value here: give them with --context, e.g. --context %s=VALUE\n",
+			joinList(vars), strings.Trim(vars[0], "${}"))
 	}
 	if res.Decision != iampolicy.Allowed {
 		return &ExitError{Code: 1}
@@ -132,27 +145,70 @@ func (o *simulateOptions) request() (iampolicy.Request, error) {
 }
 
 // compilePolicyFile reads, parses and compiles one policy document; the policy
-// is named by its path in decisions.
-func compilePolicyFile(path string) (*iampolicy.Compiled, error) {
+// is named by its path in decisions. It returns the parsed policy too.
+func compilePolicyFile(path string) (*iampolicy.Compiled, *iampolicy.Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("read policy file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read policy file %s: %w", path, err)
 	}
 	p, err := iampolicy.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("policy file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
 	c, err := iampolicy.Compile(path, p)
 	if err != nil {
-		return nil, fmt.Errorf("policy file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
-	return c, nil
+	return c, p, nil
 }
 
+// variablePattern is a policy variable without a default (${key}); the
+// special ${*}, ${?} and ${$} are characters, not variables.
+var variablePattern = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9:/_.-]*)\}`)
+
+// unresolved lists the policy variables without a value in req's context
+// that the Allow statements for req's action use (in their resources or
+// conditions): each matches nothing, which may be why req was denied.
+func unresolved(docs []*iampolicy.Policy, req iampolicy.Request) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range docs {
+		if p == nil || p.Version != iampolicy.Version2012 {
+			continue // before 2012-10-17 a variable is plain text
+		}
+		for _, st := range p.Statements {
+			if st.Effect != iampolicy.Allow || !allowsAction(st, req.Action) {
+				continue
+			}
+			text := strings.Join(append(st.Resource, st.NotResource...), " ")
+			for _, c := range st.Conditions {
+				text += " " + strings.Join(c.Values, " ")
+			}
+			for _, m := range variablePattern.FindAllStringSubmatch(text, -1) {
+				key := strings.ToLower(m[1])
+				if len(req.Context[key]) == 0 && !seen[key] {
+					seen[key] = true
+					out = append(out, "${"+m[1]+"}")
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// allowsAction reports whether statement st names action (its resources
+// and conditions aside).
+func allowsAction(st iampolicy.Statement, action string) bool {
+	probe := &iampolicy.Policy{Version: iampolicy.Version2012, Statements: []iampolicy.Statement{
+		{Effect: iampolicy.Allow, Action: st.Action, NotAction: st.NotAction, Resource: []string{"*"}}}}
+	c, err := iampolicy.Compile("probe", probe)
+	return err == nil && iampolicy.Evaluate(&iampolicy.Input{Identity: []*iampolicy.Compiled{c}}, iampolicy.Request{Action: action, Resource: "*"}).Decision == iampolicy.Allowed
+}
 func (o *simulateOptions) print(req iampolicy.Request, res iampolicy.Result) error {
 	out := view.Simulate{Decision: res.Decision.String()}
 	for _, m := range res.Matched {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/rciam/rciam/internal/iostreams"
@@ -62,7 +63,8 @@ func TestSimulateText(t *testing.T) {
 			"allowed  iam:GetUser on arn:aws:iam::123456789012:user/redislabs-user\n  Allow by " + seedUserPolicy + ` statement "IamUserOperations"` + "\n", "", 0},
 		{"no variable without context",
 			[]string{"simulate", "--policy-file", seedUserPolicy, "--action", "iam:GetUser", "--resource", "arn:aws:iam::123456789012:user/redislabs-user"},
-			"implicitDeny  iam:GetUser on arn:aws:iam::123456789012:user/redislabs-user\n  no Allow statement applies in: identity policies\n", "", 1},
+			"implicitDeny  iam:GetUser on arn:aws:iam::123456789012:user/redislabs-user\n  no Allow statement applies in: identity policies\n",
+			"note: the policies use ${aws:username}, which have no value here: give them with --context, e.g. --context aws:username=VALUE\n", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,5 +156,24 @@ func TestSimulateErrors(t *testing.T) {
 				t.Fatalf("got code %d stdout %q stderr\n%q\nwant code 3, no stdout, stderr\n%q", code, stdout, stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// A policy variable with no value matches nothing: a denial says which
+// variables had none and how to give them.
+func TestSimulateHintsAtContext(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(t.TempDir(), "self.json")
+	if err := os.WriteFile(doc, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/${aws:username}"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"simulate", "--policy-file", doc, "--action", "iam:GetUser", "--resource", "arn:aws:iam::123456789012:user/alice"}
+	res := rciam(t, nil, runOpts{}, args...).mustCode(t, 1)
+	if !strings.Contains(res.stderr, "note: the policies use ${aws:username}, which have no value here: give them with --context, e.g. --context aws:username=VALUE") {
+		t.Errorf("no hint: %q", res.stderr)
+	}
+	ok := rciam(t, nil, runOpts{}, append(args, "--context", "aws:username=alice")...).mustCode(t, 0)
+	if ok.stderr != "" {
+		t.Errorf("a hint beside an allowed decision: %q", ok.stderr)
 	}
 }

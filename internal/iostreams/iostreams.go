@@ -6,6 +6,7 @@ package iostreams
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,7 @@ type IOStreams struct {
 	ErrOut io.Writer
 
 	inTTY, outTTY, errTTY bool
-	noColor               bool
+	noColor, forceColor   bool
 }
 
 // System returns streams bound to the process's stdin, stdout and stderr.
@@ -35,8 +36,12 @@ func System() *IOStreams {
 		inTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		outTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		errTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		// https://no-color.org: any non-empty NO_COLOR disables colour.
-		noColor: os.Getenv("NO_COLOR") != "",
+		// https://no-color.org: any non-empty NO_COLOR disables colour;
+		// a dumb terminal has none.
+		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
+		// CLICOLOR_FORCE (not "0") asks for colour where no terminal is
+		// (a CI log that renders it).
+		forceColor: os.Getenv("CLICOLOR_FORCE") != "" && os.Getenv("CLICOLOR_FORCE") != "0",
 	}
 }
 
@@ -72,27 +77,41 @@ func (s *IOStreams) SetNoColor(v bool) { s.noColor = s.noColor || v }
 // are both terminals.
 func (s *IOStreams) CanPrompt() bool { return s.inTTY && s.errTTY }
 
-// ColorEnabled reports whether ErrOut may carry ANSI colour.
-func (s *IOStreams) ColorEnabled() bool { return s.errTTY && !s.noColor }
+// ColorEnabled reports whether ErrOut may carry ANSI colour: a terminal
+// (or CLICOLOR_FORCE), and neither NO_COLOR, TERM=dumb nor --no-color.
+func (s *IOStreams) ColorEnabled() bool { return (s.errTTY || s.forceColor) && !s.noColor }
 
 // OutColorEnabled reports whether Out may carry ANSI colour.
-func (s *IOStreams) OutColorEnabled() bool { return s.outTTY && !s.noColor }
+func (s *IOStreams) OutColorEnabled() bool { return (s.outTTY || s.forceColor) && !s.noColor }
 
 // ErrNotConfirmed is returned by Confirm when the answer was not "yes".
 var ErrNotConfirmed = errors.New("not confirmed")
 
 // Confirm asks question on ErrOut and accepts only the exact word "yes",
-// as Terraform does. It must only be called when CanPrompt is true.
-func (s *IOStreams) Confirm(question string) error {
+// as Terraform does. It must only be called when CanPrompt is true. When
+// ctx ends first (Ctrl-C), it ends the prompt's line and returns ctx's
+// error: the caller reports an interrupt, not a refusal.
+func (s *IOStreams) Confirm(ctx context.Context, question string) error {
 	fmt.Fprintf(s.ErrOut, "%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", question)
-	line, err := bufio.NewReader(s.In).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return ErrNotConfirmed
+	answer := make(chan error, 1)
+	go func() {
+		line, err := bufio.NewReader(s.In).ReadString('\n')
+		switch {
+		case err != nil && !(errors.Is(err, io.EOF) && line != ""):
+			answer <- ErrNotConfirmed
+		case strings.TrimSpace(line) != "yes":
+			answer <- ErrNotConfirmed
+		default:
+			answer <- nil
+		}
+	}()
+	select {
+	case err := <-answer:
+		return err
+	case <-ctx.Done():
+		fmt.Fprintln(s.ErrOut)
+		return ctx.Err()
 	}
-	if strings.TrimSpace(line) != "yes" {
-		return ErrNotConfirmed
-	}
-	return nil
 }
 
 // Color wraps text in an ANSI colour code when colour is enabled for w.

@@ -22,8 +22,10 @@ type Rotated struct {
 
 // RotationSteps is rotate-key --dry-run's JSON.
 type RotationSteps struct {
-	Schema int      `json:"schema"`
-	Steps  []string `json:"steps"`
+	Schema int `json:"schema"`
+	// CloudAccount is the registered cloud account (0: not registered).
+	CloudAccount int      `json:"cloudAccountId"`
+	Steps        []string `json:"steps"`
 }
 
 // Destroyed is destroy's JSON: the addresses removed, and what was left in
