@@ -3,8 +3,10 @@ GO ?= go
 
 .PHONY: build test test-short reliability demo bench fuzz lint clean
 
+# -buildvcs=auto: rciam version names the commit even where GOFLAGS turns
+# VCS stamping off.
 build:
-	$(GO) build -o bin/rciam ./cmd/rciam
+	$(GO) build -buildvcs=auto -o bin/rciam ./cmd/rciam
 
 # The test command of the README: vet, then every test with the race
 # detector. Integration tests start their own moto_server on 127.0.0.1;

@@ -55,24 +55,31 @@ func explainLoad(err error) error {
 // profileError names the profile that does not exist, the files the SDK
 // read and the profiles they hold.
 func profileError(profile string) error {
-	files := []string{ConfigFile(), credentialsFile()}
-	names := map[string]bool{}
-	for i, f := range files {
-		for _, n := range profilesIn(f, i == 0) {
-			names[n] = true
-		}
+	have := "none"
+	if list := Profiles(); len(list) > 0 {
+		have = strings.Join(list, ", ")
 	}
-	var list []string
+	return fmt.Errorf("AWS profile %q is not in %s or %s (profiles there: %s): pass one of them with --profile or AWS_PROFILE, or add it with 'aws configure --profile %s'",
+		profile, ConfigFile(), credentialsFile(), have, profile)
+}
+
+// Profiles lists, sorted, the profiles the shared config and credentials
+// files declare (the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE
+// name, else the SDK's defaults).
+func Profiles() []string {
+	names := map[string]bool{}
+	for _, n := range profilesIn(ConfigFile(), true) {
+		names[n] = true
+	}
+	for _, n := range profilesIn(credentialsFile(), false) {
+		names[n] = true
+	}
+	list := make([]string, 0, len(names))
 	for n := range names {
 		list = append(list, n)
 	}
 	sort.Strings(list)
-	have := "none"
-	if len(list) > 0 {
-		have = strings.Join(list, ", ")
-	}
-	return fmt.Errorf("AWS profile %q is not in %s or %s (profiles there: %s): pass one of them with --profile or AWS_PROFILE, or add it with 'aws configure --profile %s'",
-		profile, files[0], files[1], have, profile)
+	return list
 }
 
 // ConfigFile is the shared config file the SDK reads.

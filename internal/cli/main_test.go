@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -24,12 +25,20 @@ func TestMain(m *testing.M) {
 	// bundled docs-v1 (tests of --policy-source serve it on 127.0.0.1), and
 	// fetched documents are cached in a directory of this run only.
 	os.Setenv("RCIAM_POLICY_SOURCE", "docs-v1")
+	// The go command keeps its build cache under XDG_CACHE_HOME unless told
+	// otherwise: pin it first, so buildRciam reuses the warm one.
+	if out, err := exec.Command("go", "env", "GOCACHE").Output(); err == nil && os.Getenv("GOCACHE") == "" {
+		os.Setenv("GOCACHE", strings.TrimSpace(string(out)))
+	}
 	cache, err := os.MkdirTemp("", "rciam-cache")
 	if err == nil {
 		os.Setenv("XDG_CACHE_HOME", cache)
 	}
 	code := testenv.RunWithMoto(m, &moto)
 	os.RemoveAll(cache)
+	if builtRciam.dir != "" {
+		os.RemoveAll(builtRciam.dir)
+	}
 	os.Exit(code)
 }
 

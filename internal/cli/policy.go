@@ -43,6 +43,12 @@ fetch fails and nothing is cached. Needs no credentials, region or network.`,
 			return nil
 		},
 		RunE: func(_ *cobra.Command, args []string) error { return policyShow(f, args[0], document) },
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return policysource.Versions(), cobra.ShellCompDirectiveNoFileComp
+		},
 	}
 	show.Flags().StringVar(&document, "document", "", "print only one document, byte for byte: instance or user")
 	cmd.AddCommand(show)

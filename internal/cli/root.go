@@ -172,6 +172,7 @@ pending; 3 verify could not check, or any simulate error; 130 interrupted.`,
 	for _, add := range commands {
 		root.AddCommand(add(f))
 	}
+	completeFlagValues(root)
 	return root
 }
 
