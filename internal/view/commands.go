@@ -23,8 +23,8 @@ type Rotated struct {
 // RotationSteps is rotate-key --dry-run's JSON.
 type RotationSteps struct {
 	Schema int `json:"schema"`
-	// CloudAccount is the registered cloud account (0: not registered).
-	CloudAccount int      `json:"cloudAccountId"`
+	// CloudAccount is the registered cloud account (absent: not registered).
+	CloudAccount int      `json:"cloudAccountId,omitempty"`
 	Steps        []string `json:"steps"`
 }
 
