@@ -286,7 +286,7 @@ func (rd *Reader) secret(ctx context.Context, name string) (*Secret, error) {
 		return nil, awsclient.Wrap("read secret "+name+" (secretsmanager:DescribeSecret)", err)
 	}
 	sec := &Secret{Name: aws.ToString(out.Name), ARN: aws.ToString(out.ARN), Description: aws.ToString(out.Description),
-		Tags: map[string]string{}, Deleted: out.DeletedDate}
+		Tags: map[string]string{}, Deleted: out.DeletedDate, RotationEnabled: aws.ToBool(out.RotationEnabled)}
 	for _, t := range out.Tags {
 		sec.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}

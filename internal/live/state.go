@@ -5,6 +5,7 @@
 package live
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -135,6 +136,18 @@ type Secret struct {
 	// CurrentVersionID is the version labelled AWSCURRENT.
 	CurrentVersionID string
 	HasValue         bool
+	// RotationEnabled is set when Secrets Manager rotates the secret on a
+	// schedule, which must stay off (AutoRotationWarning).
+	RotationEnabled bool
+}
+
+// AutoRotationWarning says why a secret rciam manages must not be rotated
+// by Secrets Manager, and how to turn that off: a rotation function
+// replaces the value behind Redis Cloud's back (and rciam's records of
+// which key the secret holds).
+func AutoRotationWarning(name string) string {
+	return fmt.Sprintf("Secrets Manager rotates %s automatically, which replaces the value Redis Cloud uses without telling it: "+
+		"turn it off with 'aws secretsmanager cancel-rotate-secret --secret-id %s' and rotate with 'rciam rotate-key'", name, name)
 }
 
 // PasswordPolicy is the part of the account password policy the generated
@@ -187,8 +200,10 @@ func (s *Secret) Live() bool { return s != nil && s.Deleted == nil }
 // KeyIDs returns the ids of redislabs-user's access keys.
 func (s *State) KeyIDs() []string {
 	ids := make([]string, len(s.Keys))
-	for i, k := range s.Keys {
-		ids[i] = k.ID
+	for i := range s.Keys {
+		// Only the id: the read's last round may still be filling in
+		// other fields of the keys (LastUsed) while verify proves the key.
+		ids[i] = s.Keys[i].ID
 	}
 	return ids
 }

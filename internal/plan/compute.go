@@ -43,6 +43,7 @@ func Compute(d *desired.Set, l *live.State, o Options) (*Plan, error) {
 		return nil, err
 	}
 	c.password()
+	c.autoRotation()
 	if err := c.unexpected(); err != nil {
 		return nil, err
 	}
@@ -56,6 +57,17 @@ type computer struct {
 	o Options
 	// created maps an address string to the ID of the step creating it.
 	created map[string]string
+}
+
+// autoRotation warns about a secret Secrets Manager rotates on a schedule:
+// rciam cannot tell what a rotation function writes, so it turns nothing
+// off by itself.
+func (c *computer) autoRotation() {
+	for _, name := range []string{r.KeySecretName, r.PasswordSecretName} {
+		if s := c.l.Secrets[name]; s != nil && s.RotationEnabled {
+			c.b.warn(r.Addr(r.KindSecret, name).String() + ": " + live.AutoRotationWarning(name))
+		}
+	}
 }
 
 func (c *computer) stackOwner(addr r.Address) string { return c.l.StackOwned[addr.String()] }

@@ -315,6 +315,9 @@ func (v *verifier) secretPresent(addr r.Address, id string, readErr error) *live
 	}
 	v.add("exists", addr.String(), Pass, "exists")
 	v.tags(addr, map[string]string{r.TagManagedBy: r.ManagedByValue}, sec.Tags)
+	if sec.RotationEnabled {
+		v.compared("rotation", addr.String(), Warn, note.New(live.AutoRotationWarning(addr.Name)), "automatic rotation off", "automatic rotation on")
+	}
 	return sec
 }
 

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rciam/rciam/internal/testenv"
 )
@@ -64,4 +67,48 @@ func TestCustomerManagedKMSKeyIsKept(t *testing.T) {
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
 	expectKey("after destroy and apply")
 	testenv.CheckSpec(t, moto, acct, testenv.Spec{})
+}
+
+// A secret Secrets Manager rotates on a schedule is a warning in verify
+// and plan, naming the command that turns the rotation off (a rotation
+// function would replace the value Redis Cloud uses without telling it).
+func TestAutomaticRotationIsWarned(t *testing.T) {
+	t.Parallel()
+	acct := testenv.NeedMoto(t, moto)
+	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0)
+	sm := secretsmanager.NewFromConfig(acct.Config())
+	// moto turns rotation on without a rotation function when asked not
+	// to rotate at once; AWS needs the function.
+	if _, err := sm.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{
+		SecretId: aws.String("/redislabsuser/password"), RotateImmediately: aws.Bool(false),
+		RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fix := "aws secretsmanager cancel-rotate-secret --secret-id /redislabsuser/password"
+
+	var report struct {
+		Checks []struct{ ID, Resource, Status, Message string }
+	}
+	out := rciam(t, acct, runOpts{}, "verify", "--output", "json").mustCode(t, 0)
+	if err := json.Unmarshal([]byte(out.stdout), &report); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	for _, c := range report.Checks {
+		if c.ID == "rotation" {
+			warned = append(warned, c.Resource)
+			if c.Status != "warn" || !strings.Contains(c.Message, fix) {
+				t.Errorf("rotation check %+v", c)
+			}
+		}
+	}
+	if len(warned) != 1 || warned[0] != "secret//redislabsuser/password" {
+		t.Errorf("rotation warnings for %v, want the password secret alone", warned)
+	}
+
+	plan := rciam(t, acct, runOpts{}, "plan", "--detailed-exitcode").mustCode(t, 0)
+	if !strings.Contains(plan.stdout+plan.stderr, "warning: secret//redislabsuser/password: "+"Secrets Manager rotates") || !strings.Contains(plan.stdout+plan.stderr, fix) {
+		t.Errorf("plan did not warn about the rotation:\n%s%s", plan.stdout, plan.stderr)
+	}
 }
