@@ -163,7 +163,9 @@ func TestRotateKey(t *testing.T) {
 	rciam(t, acct, withRedis(srv), "register", "--name", "prod").mustCode(t, 0)
 
 	dry := rciam(t, acct, withRedis(srv), "rotate-key", "--dry-run").mustCode(t, 0)
-	if len(writes(dry.calls)) != 0 || !strings.Contains(dry.stdout, "Redis Cloud") {
+	id := srv.Accounts()[0].ID
+	if len(writes(dry.calls)) != 0 || !strings.HasPrefix(dry.stdout, fmt.Sprintf("This account is registered with Redis Cloud as cloud account %d.\n", id)) ||
+		!strings.Contains(dry.stdout, "Redis Cloud") {
 		t.Errorf("dry run: writes %v, steps\n%s", writes(dry.calls), dry.stdout)
 	}
 	out, res := rotateJSON(t, acct, withRedis(srv), "-v")
@@ -259,7 +261,13 @@ func TestRotateKeyGraceAndUnregistered(t *testing.T) {
 	rciam(t, acct, runOpts{}, "apply", "--yes").mustCode(t, 0) // apply leaves the grace key alone
 	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 1).oneLine(t, "--grace")
 	time.Sleep(time.Until(rotated.Add(grace + 100*time.Millisecond)))
-	rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 0)
+	dry := rciam(t, acct, runOpts{}, "rotate-key", "--dry-run").mustCode(t, 0)
+	if !strings.HasPrefix(dry.stdout, "This account is not registered with Redis Cloud: only AWS is changed.\n") {
+		t.Errorf("dry run on an unregistered account:\n%s", dry.stdout)
+	}
+	if done := rciam(t, acct, runOpts{}, "rotate-key").mustCode(t, 0); !strings.Contains(done.stdout, "(Redis Cloud: not registered)") {
+		t.Errorf("rotate-key on an unregistered account said:\n%s", done.stdout)
+	}
 	last := testenv.CheckSpec(t, moto, acct, testenv.Spec{})
 	if last.KeyID == first.KeyID {
 		t.Error("key not rotated")
