@@ -49,7 +49,7 @@ type Finding struct {
 	Checked   int // requests evaluated
 	Denied    []Denial
 	// Unreadable lists applying policies whose document rciam could not
-	// read or parse (they were left out of the evaluation).
+	// read (they were left out of the evaluation).
 	Unreadable []string
 }
 
@@ -83,12 +83,13 @@ func sourcesFor(d *desired.Set, l *live.State, attached []string, inline map[str
 	var out []source
 	var unreadable []string
 	add := func(s Source, doc []byte) {
-		p, err := iampolicy.Parse(doc)
-		if err != nil || len(doc) == 0 {
+		if len(doc) == 0 {
 			unreadable = append(unreadable, s.String())
 			return
 		}
-		c, err := iampolicy.Compile(fmt.Sprint(len(out)), p)
+		// AWS accepted the document: it is evaluated as it is, whatever
+		// rciam's grammar makes of it.
+		c, err := iampolicy.Compile(fmt.Sprint(len(out)), iampolicy.ParseAccepted(doc))
 		if err != nil {
 			unreadable = append(unreadable, s.String())
 			return

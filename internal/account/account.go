@@ -27,6 +27,7 @@ import (
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/organization"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/propagation"
 	"github.com/rciam/rciam/internal/rediscloud"
@@ -57,6 +58,12 @@ type Target struct {
 	// RotateAfter, when set, is called after each rotate-key step (tests
 	// inject failures there).
 	RotateAfter func(step string) error
+	// Organization reads the organization's guardrails with the caller's
+	// credentials (verify); nil: not consulted.
+	Organization *organization.Reader
+	// ExpectAccount, when set, is the account the credentials must reach
+	// (a fleet run's target, after assuming a role into it).
+	ExpectAccount string
 }
 
 // New returns the Target of the account cfg reaches.
@@ -107,6 +114,9 @@ func (t *Target) Read(ctx context.Context) (*live.State, error) {
 }
 
 func (t *Target) checkCaller(l *live.State) error {
+	if t.ExpectAccount != "" && l.AccountID != t.ExpectAccount {
+		return fmt.Errorf("the credentials for account %s reach account %s (%s): check the role and the account id", t.ExpectAccount, l.AccountID, l.CallerARN)
+	}
 	if strings.HasSuffix(l.CallerARN, ":root") && !t.AllowRoot {
 		return errors.New("refusing to run with the account's root credentials (AWS advises against using them for anything but account tasks): use an IAM user or role, or pass --allow-root")
 	}

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/organization"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/rediscloud"
 	"github.com/rciam/rciam/internal/rotate"
@@ -185,6 +187,7 @@ func (fr *frame) account() (*account.Target, error) {
 		return nil, err
 	}
 	t := account.New(cfg)
+	t.Organization = organization.New(organizations.NewFromConfig(cfg))
 	t.AllowRoot, t.Logf, t.GateInterval, t.RotateAfter = f.AllowRoot, f.Logf, f.gateInterval, f.rotateAfter
 	t.Notef = func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, format+"\n", args...) }
 	t.RedisCloud = func() (*rediscloud.Client, error) {

@@ -22,6 +22,7 @@ type simulateOptions struct {
 	policyFiles  []string
 	boundaryFile string
 	scpFiles     []string
+	rcpFiles     []string
 	action       string
 	resource     string
 	context      []string
@@ -37,7 +38,12 @@ boundary and optional SCPs, as AWS does, without credentials, region or
 network. Policy variables such as ${aws:username} resolve only from --context.
 Context key names are case-insensitive; a key given twice is multivalued.
 Each --scp-file is one level of the organization path (root, OU..., account):
-every level must allow, and an explicit Deny anywhere denies.
+every level must allow, and an explicit Deny anywhere denies. Each --rcp-file
+is one level of the resource's organization path; RCPs can only deny (AWS
+attaches RCPFullAWSAccess to every level), and count only for the services they
+cover (s3, sts, kms, sqs, secretsmanager,
+cognito-identity, logs, dynamodb, ecr, aoss) and never for service-linked
+roles (an aws:PrincipalArn under role/aws-service-role/).
 
 Exit codes: 0 allowed; 1 denied (explicitly or implicitly); 3 any error,
 usage errors included.`,
@@ -61,6 +67,7 @@ usage errors included.`,
 	fl.StringArrayVar(&o.policyFiles, "policy-file", nil, "identity policy document (repeatable)")
 	fl.StringVar(&o.boundaryFile, "boundary-file", "", "permissions boundary document")
 	fl.StringArrayVar(&o.scpFiles, "scp-file", nil, "service control policy, one level of the organization path each, root first (repeatable)")
+	fl.StringArrayVar(&o.rcpFiles, "rcp-file", nil, "resource control policy, one level of the resource's organization path each, root first (repeatable)")
 	fl.StringVar(&o.action, "action", "", "action to evaluate, e.g. ec2:RunInstances")
 	fl.StringVar(&o.resource, "resource", "", "resource ARN, or *")
 	fl.StringArrayVar(&o.context, "context", nil, "context entry KEY=VALUE (repeatable)")
@@ -97,6 +104,17 @@ func (o *simulateOptions) run() error {
 			return err
 		}
 		in.SCPs = append(in.SCPs, []*iampolicy.Compiled{c})
+	}
+	for _, path := range o.rcpFiles {
+		c, err := compile(path)
+		if err != nil {
+			return err
+		}
+		in.RCPs = append(in.RCPs, []*iampolicy.Compiled{c})
+	}
+	if apply, why := iampolicy.RCPsApply(req); !apply && len(in.RCPs) > 0 {
+		fmt.Fprintf(o.f.IO.ErrOut, "note: %s: the --rcp-file policies were not evaluated\n", why)
+		in.RCPs = nil
 	}
 	res := iampolicy.Evaluate(in, req)
 	if err := o.print(req, res); err != nil {

@@ -177,3 +177,50 @@ func TestSimulateHintsAtContext(t *testing.T) {
 		t.Errorf("a hint beside an allowed decision: %q", ok.stderr)
 	}
 }
+
+// --rcp-file: one level of the resource's organization path each. RCP
+// levels only deny (AWS attaches RCPFullAWSAccess everywhere); they count
+// only for the services they cover and never for service-linked roles,
+// which simulate says on stderr.
+func TestSimulateRCP(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	allowAll := writeDoc(t, dir, "all.json", `{"Version":"2012-10-17","Statement":{"Sid":"All","Effect":"Allow","Action":"*","Resource":"*"}}`)
+	perimeter := writeDoc(t, dir, "perimeter.json", `{"Version":"2012-10-17","Statement":[{"Sid":"EnforceOrgIdentities","Effect":"Deny","Principal":"*","Action":["sts:AssumeRole","ec2:*"],"Resource":"*",
+	  "Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-example"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}`)
+	s3Only := writeDoc(t, dir, "s3only.json", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}`)
+	role := "arn:aws:iam::123456789012:role/redislabs-role"
+	base := []string{"simulate", "--output", "json", "--policy-file", allowAll}
+	tests := []struct {
+		name     string
+		args     []string
+		decision string
+		sid      string
+		note     string
+		code     int
+	}{
+		{"outside principal denied", []string{"--rcp-file", perimeter, "--action", "sts:AssumeRole", "--resource", role,
+			"--context", "aws:PrincipalAccount=168085023892", "--context", "aws:PrincipalIsAWSService=false"}, "explicitDeny", "EnforceOrgIdentities", "", 1},
+		{"principal of the organization allowed", []string{"--rcp-file", perimeter, "--action", "sts:AssumeRole", "--resource", role,
+			"--context", "aws:PrincipalOrgID=o-example", "--context", "aws:PrincipalIsAWSService=false"}, "allowed", "All", "", 0},
+		{"a level allowing only s3 still lets sts through", []string{"--rcp-file", s3Only, "--action", "sts:AssumeRole", "--resource", role}, "allowed", "All", "", 0},
+		{"ec2 is not covered", []string{"--rcp-file", perimeter, "--action", "ec2:RunInstances", "--resource", "*"}, "allowed", "All",
+			"note: resource control policies do not cover ec2: the --rcp-file policies were not evaluated\n", 0},
+		{"service-linked role", []string{"--rcp-file", perimeter, "--action", "sts:AssumeRole", "--resource", role,
+			"--context", "aws:PrincipalArn=arn:aws:iam::123456789012:role/aws-service-role/ops.example.com/AWSServiceRoleForX"}, "allowed", "All",
+			"note: resource control policies do not apply to service-linked roles: the --rcp-file policies were not evaluated\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, code := simulateRun(t, append(append([]string{}, base...), tt.args...)...)
+			var got view.Simulate
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+			}
+			if got.Decision != tt.decision || code != tt.code || stderr != tt.note || (tt.sid != "" && (len(got.Matched) == 0 || got.Matched[0].Sid != tt.sid)) {
+				t.Fatalf("got %+v code %d stderr %q, want %s (%s) code %d stderr %q", got, code, stderr, tt.decision, tt.sid, tt.code, tt.note)
+			}
+		})
+	}
+}

@@ -29,7 +29,23 @@ type wireStatement struct {
 // the field. It does not check characters or size; see Validate.
 //
 // [Grammar]: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
-func Parse(data []byte) (*Policy, error) {
+func Parse(data []byte) (*Policy, error) { return parse(data, false) }
+
+// ParseAccepted reads a document AWS has already accepted (an identity
+// policy, a boundary, an SCP or an RCP read from an account) and never
+// refuses it: rciam evaluates such documents as they are. An element it
+// cannot read as AWS's grammar matches nothing — an unreadable action or
+// resource entry matches no request, and a statement that cannot be read
+// at all (or a document that is not a policy) applies to none.
+func ParseAccepted(data []byte) *Policy {
+	p, err := parse(data, true)
+	if err != nil {
+		return &Policy{Version: Version2012}
+	}
+	return p
+}
+
+func parse(data []byte, lenient bool) (*Policy, error) {
 	var w wirePolicy
 	if err := decodeObject(data, map[string]*json.RawMessage{
 		"Version": &w.Version, "Id": &w.ID, "Statement": &w.Statement,
@@ -59,13 +75,16 @@ func Parse(data []byte) (*Policy, error) {
 	}
 	sids := map[string]int{}
 	for i, raw := range raws {
-		s, err := decodeStatement(raw, i)
+		s, err := decodeStatement(raw, stmtErrors{index: i, lenient: lenient})
+		if err != nil && lenient {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		if s.Sid != "" {
+		if s.Sid != "" && !lenient {
 			if j, dup := sids[s.Sid]; dup {
-				return nil, stmtErrors{i, s.Sid}.errorf("Sid", "statement IDs must be unique; statement #%d has the same Sid", j+1)
+				return nil, stmtErrors{index: i, sid: s.Sid}.errorf("Sid", "statement IDs must be unique; statement #%d has the same Sid", j+1)
 			}
 			sids[s.Sid] = i
 		}
@@ -106,9 +125,8 @@ func decodeObject(data []byte, fields map[string]*json.RawMessage) error {
 	return nil
 }
 
-func decodeStatement(raw json.RawMessage, i int) (Statement, error) {
+func decodeStatement(raw json.RawMessage, se stmtErrors) (Statement, error) {
 	var w wireStatement
-	se := stmtErrors{index: i}
 	if err := decodeObject(raw, map[string]*json.RawMessage{
 		"Sid": &w.Sid, "Effect": &w.Effect,
 		"Principal": &w.Principal, "NotPrincipal": &w.NotPrincipal,
@@ -188,7 +206,9 @@ func decodeActions(w wireStatement, s *Statement, se stmtErrors) error {
 		return se.errorf(field, "policy statement must contain actions")
 	}
 	for _, a := range list {
-		if reason := checkAction(a); reason != "" {
+		// An unreadable action (a space, a comma) cannot equal any real
+		// one: kept as it is, it matches nothing.
+		if reason := checkAction(a); reason != "" && !se.lenient {
 			return se.errorf(field, "%s", reason)
 		}
 	}
@@ -213,11 +233,16 @@ func decodeResources(w wireStatement, s *Statement, se stmtErrors) error {
 	if len(list) == 0 {
 		return se.errorf(field, "policy statement must contain resources")
 	}
+	kept := list[:0:0]
 	for _, r := range list {
 		if reason := checkResource(r); reason != "" {
+			if se.lenient {
+				continue // matches nothing: dropped from Resource and NotResource alike
+			}
 			return se.errorf(field, "%s", reason)
 		}
+		kept = append(kept, r)
 	}
-	*dst = list
+	*dst = kept
 	return nil
 }

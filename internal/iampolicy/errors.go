@@ -42,6 +42,8 @@ func docError(field, format string, args ...any) error {
 type stmtErrors struct {
 	index int
 	sid   string
+	// lenient reads a document AWS accepted (ParseAccepted).
+	lenient bool
 }
 
 func (s stmtErrors) errorf(field, format string, args ...any) error {

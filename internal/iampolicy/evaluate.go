@@ -17,14 +17,20 @@ type Request struct {
 	Context          map[string][]string
 }
 
-// Input is the set of policies that apply to a principal: its identity
-// policies, an optional permissions boundary (nil: none) and the SCPs of
-// each level of its organization path, root first (empty: not in an
-// organization). A level without policies allows nothing.
+// Input is the set of policies that apply to a request: the principal's
+// identity policies, an optional permissions boundary (nil: none), the
+// SCPs of each level of the principal's organization path and the RCPs of
+// each level of the resource's, root first (empty: none apply). An SCP
+// level without an applicable Allow allows nothing; RCP levels can only
+// deny, since AWS attaches RCPFullAWSAccess to every root, OU and account
+// and it cannot be detached. Whether SCPs and RCPs apply at all (the
+// management account, service-linked roles, services RCPs do not cover) is
+// the caller's to decide.
 type Input struct {
 	Identity []*Compiled
 	Boundary *Compiled
 	SCPs     [][]*Compiled
+	RCPs     [][]*Compiled
 }
 
 // Decision is the outcome of an evaluation.
@@ -93,18 +99,12 @@ func Evaluate(in *Input, req Request) Result {
 	}
 	identity := e.layer(act, in.Identity)
 	boundary := in.Boundary == nil || e.policy(act, in.Boundary)
-	scps := true
-	var scpMissing []int
-	for i, level := range in.SCPs {
-		if !e.layer(act, level) {
-			scps = false
-			scpMissing = append(scpMissing, i+1)
-		}
-	}
+	scpMissing := e.levels(act, in.SCPs)
+	e.levels(act, in.RCPs) // only their Deny statements count
 	switch {
 	case e.denies > 0:
 		return Result{Decision: ExplicitDeny, Matched: e.only(Deny)}
-	case identity && boundary && scps:
+	case identity && boundary && len(scpMissing) == 0:
 		return Result{Decision: Allowed, Matched: e.only(Allow)}
 	}
 	res := Result{Decision: ImplicitDeny}
@@ -118,6 +118,18 @@ func Evaluate(in *Input, req Request) Result {
 		res.Missing = append(res.Missing, "SCP level "+strconv.Itoa(n))
 	}
 	return res
+}
+
+// levels evaluates organization policy levels and returns the 1-based
+// numbers of those that allow nothing for act.
+func (e *evaluation) levels(act string, levels [][]*Compiled) []int {
+	var missing []int
+	for i, level := range levels {
+		if !e.layer(act, level) {
+			missing = append(missing, i+1)
+		}
+	}
+	return missing
 }
 
 // evaluation is the state of one Evaluate call. It lives on the stack:

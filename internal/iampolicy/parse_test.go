@@ -98,3 +98,42 @@ func TestActions(t *testing.T) {
 		t.Fatalf("Actions() = %v, want %v", got, want)
 	}
 }
+
+// Documents AWS accepted are read, never refused: an element rciam cannot
+// read as AWS's grammar matches nothing, and the rest still counts.
+func TestParseAccepted(t *testing.T) {
+	t.Parallel()
+	doc := `{"Version":"2012-10-17","Statement":[
+	  {"Sid":"Odd","Effect":"Deny","Action":["ec2:Run Instances","ec2:A,B","ec2:TerminateInstances"],"Resource":["bucket","*"]},
+	  {"Sid":"Unreadable","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}},
+	  {"Sid":"Odd","Effect":"Allow","Action":"*","Resource":"*"},
+	  {"Sid":"OnlyBadResources","Effect":"Deny","Action":"s3:*","Resource":["bucket"]}]}`
+	p := ParseAccepted([]byte(doc))
+	if _, err := Parse([]byte(doc)); err == nil {
+		t.Fatal("Parse accepted a document with unreadable elements")
+	}
+	c, err := Compile("accepted", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Input{Identity: []*Compiled{c}}
+	for _, tc := range []struct {
+		action string
+		want   Decision
+	}{
+		{"ec2:TerminateInstances", ExplicitDeny}, // the readable action of "Odd" still denies
+		{"ec2:RunInstances", Allowed},            // "ec2:Run Instances" matches nothing
+		{"iam:CreateUser", Allowed},              // the unreadable condition's statement applies to nothing
+		{"s3:GetObject", Allowed},                // a Resource of unreadable entries only matches nothing
+	} {
+		if got := Evaluate(in, Request{Action: tc.action, Resource: "*"}).Decision; got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.action, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`not json`, `{"Statement":[]}`, `{"Version":"2012-10-17","Statement":{"Effect":"Allow"}}`} {
+		c, err := Compile("bad", ParseAccepted([]byte(bad)))
+		if err != nil || Evaluate(&Input{Identity: []*Compiled{c}}, Request{Action: "s3:GetObject"}).Decision != ImplicitDeny {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -76,7 +76,7 @@ func Validate(data []byte, kind Kind) (*Policy, error) {
 		return nil, err
 	}
 	for i, s := range p.Statements {
-		if err := checkKind(s, stmtErrors{i, s.Sid}, kind); err != nil {
+		if err := checkKind(s, stmtErrors{index: i, sid: s.Sid}, kind); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/note"
+	"github.com/rciam/rciam/internal/organization"
 	"github.com/rciam/rciam/internal/secret"
 )
 
@@ -75,7 +76,12 @@ type Evidence struct {
 	// Simulation is iam:SimulatePrincipalPolicy for the user; nil when not
 	// run (no user).
 	Simulation *Simulation
-	Now        time.Time
+	// Guardrails are the organization's SCPs and RCPs on the account's
+	// path; GuardrailsErr says why they could not be read
+	// (organization.ErrNotInOrganization: the account is in none).
+	Guardrails    *organization.Guardrails
+	GuardrailsErr error
+	Now           time.Time
 }
 
 // Proof is the result of GetCallerIdentity signed with the stored key.
@@ -111,6 +117,7 @@ func Run(d *desired.Set, l *live.State, ev Evidence) *Report {
 	v.secrets()
 	v.permissions()
 	v.simulation()
+	v.guardrails()
 	return &Report{Checks: v.checks}
 }
 
