@@ -74,7 +74,10 @@ func (t *Target) gatherEvidence(ctx context.Context, want func(*live.State) (*de
 		g.Go(func() error { ev.Simulation = t.simulateUser(gctx, d, s); return nil })
 		if t.Organization != nil {
 			// Read with the caller's credentials; never "could not check".
-			g.Go(func() error { ev.Guardrails, ev.GuardrailsErr = t.Organization.Guardrails(gctx, s.AccountID); return nil })
+			g.Go(func() error {
+				ev.Guardrails, ev.GuardrailsErr = t.Organization.Guardrails(gctx, s.AccountID)
+				return nil
+			})
 		}
 		return g.Wait()
 	}

@@ -27,6 +27,7 @@ type applyOptions struct {
 	removeUnexpected bool
 	showSecrets      bool
 	saved            *planfile.File
+	fleet            fleetFlags
 }
 
 // useSaved reads a saved plan; the flags it fixes must not be given
@@ -60,6 +61,17 @@ as it did.
 Exit codes: 0 done; 1 error; 130 interrupted (run apply again to finish).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if many, err := o.fleet.given(cmd); err != nil {
+				return err
+			} else if many {
+				if len(args) == 1 {
+					return usageErrorf("a saved plan is one account's: apply FILE takes no targets")
+				}
+				if err := needConfirmation(f.IO, o.yes, "apply"); err != nil {
+					return err
+				}
+				return f.runFleet(cmd, &o.fleet, o.fleetJob())
+			}
 			if len(args) == 1 {
 				if err := o.useSaved(cmd, args[0]); err != nil {
 					return err
@@ -78,7 +90,37 @@ Exit codes: 0 done; 1 error; 130 interrupted (run apply again to finish).`,
 	fl.BoolVar(&o.noAdoptTags, "no-adopt-tags", false, "make no tag changes")
 	fl.BoolVar(&o.removeUnexpected, "remove-unexpected", false, "also remove policies that deny or limit what Redis Cloud needs")
 	fl.BoolVar(&o.showSecrets, "show-secrets", false, "print the access key secret and console password instead of where they are kept")
+	o.fleet.bind(cmd, false)
 	return cmd
+}
+
+// fleetJob is apply over many accounts: every account planned, one
+// question, then each plan applied.
+func (o *applyOptions) fleetJob() fleetJob {
+	return fleetJob{command: "apply", policy: &o.policy, run: o.run,
+		changed: func(result []byte) bool { return stepCount(result) > 0 },
+		detail: func(o fleetOutcome) string {
+			if n := stepCount(o.Result); n > 0 {
+				return note.Count(n, "step") + " applied"
+			}
+			return "no changes"
+		},
+		preview: &fleetPreview{yes: o.yes, question: "Do you want to apply these changes to these accounts?",
+			prepare: func(fr *frame) (any, fleetCounts, error) {
+				pr, t, err := o.prepare(fr)
+				if err != nil {
+					return nil, fleetCounts{}, err
+				}
+				return &preparedApply{pr, t}, planCounts(pr.Plan), nil
+			}},
+	}
+}
+
+// preparedApply is one account's plan, made by the first phase of a
+// fleet apply.
+type preparedApply struct {
+	pr *account.Prepared
+	t  *account.Target
 }
 
 // needConfirmation refuses at once, before any AWS call and without
@@ -91,7 +133,7 @@ func needConfirmation(ios *iostreams.IOStreams, yes bool, command string) error 
 }
 
 func (o *applyOptions) run(fr *frame) error {
-	f := o.f
+	f := fr.f
 	pr, t, err := o.prepare(fr)
 	if err != nil {
 		return fr.unchanged(err)
@@ -99,7 +141,8 @@ func (o *applyOptions) run(fr *frame) error {
 	style := view.Style{Color: f.IO.ColorEnabled()}
 	view.PlanHeader(f.IO.ErrOut, pr.Live.AccountID, pr.Want)
 	view.PlanHuman(f.IO.ErrOut, pr.Plan, style)
-	if pr.Plan.HasChanges() && !o.yes {
+	// In a fleet run the question was asked once, for every account.
+	if pr.Plan.HasChanges() && !o.yes && fr.member == nil {
 		if err := f.IO.Confirm(fr.ctx, "\nDo you want to apply these changes?"); err != nil {
 			return fr.declined(err, "apply")
 		}
@@ -150,6 +193,9 @@ func stepsJSON(a *account.Applied) []view.StepJSON {
 // prepare reads the account and computes the plan: from the flags, or from
 // a saved plan, which must still fit the account.
 func (o *applyOptions) prepare(fr *frame) (*account.Prepared, *account.Target, error) {
+	if p, ok := fr.prepared.(*preparedApply); ok {
+		return p.pr, p.t, nil
+	}
 	if o.saved != nil {
 		layout, _ := desired.ParseLayout(o.saved.Layout)
 		t, err := fr.account()

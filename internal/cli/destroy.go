@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -20,6 +21,7 @@ type destroyOptions struct {
 	forceDeleteSecrets bool
 	deregister         bool
 	apiURL             string
+	fleet              fleetFlags
 }
 
 func newDestroyCmd(f *Factory) *cobra.Command {
@@ -35,8 +37,15 @@ Secrets are deleted with a 7-day recovery window (a later apply restores them)
 unless --force-delete-secrets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			many, err := o.fleet.given(cmd)
+			if err != nil {
+				return err
+			}
 			if err := needConfirmation(f.IO, o.yes, "destroy"); err != nil {
 				return err
+			}
+			if many {
+				return f.runFleet(cmd, &o.fleet, o.fleetJob())
 			}
 			return f.run(cmd, frameOptions{}, o.run)
 		},
@@ -48,18 +57,62 @@ unless --force-delete-secrets.`,
 	fl.BoolVar(&o.forceDeleteSecrets, "force-delete-secrets", false, "delete the secrets without a recovery window")
 	fl.BoolVar(&o.deregister, "deregister", false, "first delete the Redis Cloud cloud account this AWS account is registered as")
 	fl.StringVar(&o.apiURL, "api-url", "", "Redis Cloud API base URL, /v1 included (with --deregister)")
+	o.fleet.bind(cmd, false)
 	return cmd
 }
 
-func (o *destroyOptions) run(fr *frame) error {
-	f := o.f
+// fleetJob is destroy over many accounts: every account read and planned,
+// one question, then each account's entities removed.
+func (o *destroyOptions) fleetJob() fleetJob {
+	removed := func(result []byte) int {
+		var r struct{ Removed []string }
+		_ = json.Unmarshal(result, &r)
+		return len(r.Removed)
+	}
+	return fleetJob{command: "destroy", run: o.run,
+		changed: func(result []byte) bool { return removed(result) > 0 },
+		detail:  func(o fleetOutcome) string { return fmt.Sprintf("%d removed", removed(o.Result)) },
+		preview: &fleetPreview{yes: o.yes, question: "Do you really want to destroy these entities in these accounts?",
+			prepare: func(fr *frame) (any, fleetCounts, error) {
+				td, t, err := o.prepare(fr)
+				if err != nil {
+					return nil, fleetCounts{}, err
+				}
+				c := planCounts(td.Plan)
+				if td.CloudAccount > 0 {
+					c.warnings = append(c.warnings, fmt.Sprintf("Redis Cloud cloud account %d is deregistered first", td.CloudAccount))
+				}
+				return &preparedDestroy{td, t}, c, nil
+			}},
+	}
+}
+
+// preparedDestroy is one account's teardown, made by the first phase of a
+// fleet destroy.
+type preparedDestroy struct {
+	td *account.Teardown
+	t  *account.Target
+}
+
+// prepare reads the account and plans its teardown (or takes the one the
+// first phase of a fleet destroy made).
+func (o *destroyOptions) prepare(fr *frame) (*account.Teardown, *account.Target, error) {
+	if p, ok := fr.prepared.(*preparedDestroy); ok {
+		return p.td, p.t, nil
+	}
 	fr.apiURL = o.apiURL
 	t, layout, err := fr.target(&o.layout)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	td, err := t.PrepareDestroy(fr.ctx, account.DestroyOptions{Layout: layout, Deregister: o.deregister,
 		DestroyOptions: plan.DestroyOptions{Force: o.force, ForceDeleteSecrets: o.forceDeleteSecrets}})
+	return td, t, err
+}
+
+func (o *destroyOptions) run(fr *frame) error {
+	f := fr.f
+	td, t, err := o.prepare(fr)
 	if err != nil {
 		return fr.unchanged(err)
 	}
@@ -70,9 +123,9 @@ func (o *destroyOptions) run(fr *frame) error {
 	}
 	view.PlanHuman(f.IO.ErrOut, td.Plan, style)
 	if !td.HasChanges() {
-		return o.printJSON(td)
+		return printDestroyed(fr, td)
 	}
-	if !o.yes {
+	if !o.yes && fr.member == nil { // a fleet run asked once, for every account
 		if err := f.IO.Confirm(fr.ctx, "\nDo you really want to destroy these entities?"); err != nil {
 			return fr.declined(err, "destroy")
 		}
@@ -86,12 +139,12 @@ func (o *destroyOptions) run(fr *frame) error {
 		return fr.stepsLeft(err, "what was removed stays removed")
 	}
 	fmt.Fprintln(f.IO.ErrOut, "\nDestroy complete.")
-	return o.printJSON(td)
+	return printDestroyed(fr, td)
 }
 
-// printJSON writes, with --output json, what was removed and left.
-func (o *destroyOptions) printJSON(td *account.Teardown) error {
-	if !o.f.JSON() {
+// printDestroyed writes, with --output json, what was removed and left.
+func printDestroyed(fr *frame, td *account.Teardown) error {
+	if !fr.f.JSON() {
 		return nil
 	}
 	out := view.Destroyed{Schema: view.Schema, Removed: td.Removed(), Left: []view.LeftInPlace{}}
@@ -101,5 +154,5 @@ func (o *destroyOptions) printJSON(td *account.Teardown) error {
 	for _, l := range td.Plan.Left {
 		out.Left = append(out.Left, view.LeftInPlace{Resource: l.Address.String(), Why: l.Why})
 	}
-	return view.WriteJSON(o.f.IO.Out, out)
+	return view.WriteJSON(fr.f.IO.Out, out)
 }

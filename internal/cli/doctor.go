@@ -46,7 +46,7 @@ Exit codes: 0 no check failed (warnings allowed); 1 a check failed.`,
 }
 
 func (o *doctorOptions) run(fr *frame) error {
-	f := o.f
+	f := fr.f
 	fr.apiURL = o.apiURL
 	in := doctor.Inputs{RegionFrom: f.regionSource(), EndpointFrom: "the AWS SDK's defaults", Endpoint: "AWS's public endpoints"}
 	switch {

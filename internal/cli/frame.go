@@ -14,6 +14,7 @@ import (
 	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/desired"
+	"github.com/rciam/rciam/internal/fleet"
 	"github.com/rciam/rciam/internal/organization"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/rediscloud"
@@ -38,6 +39,19 @@ type frame struct {
 	acct     *account.Target
 	// apiURL is --api-url for commands that reach Redis Cloud.
 	apiURL string
+
+	// On the frame of one account of a fleet run (docs/fleet.md):
+	// member is the account; expectAccount the account the credentials
+	// must reach; org the fleet's organization reader (the caller's
+	// credentials); sel the policy selection made once for every account;
+	// prepared what the first phase of apply or destroy prepared; and
+	// cloudAccountName register's name from --name-template.
+	member           *fleet.Member
+	expectAccount    string
+	org              *organization.Reader
+	sel              *policysource.Selection
+	prepared         any
+	cloudAccountName string
 }
 
 // frameOptions say how a command's run frame reports a stop.
@@ -187,7 +201,10 @@ func (fr *frame) account() (*account.Target, error) {
 		return nil, err
 	}
 	t := account.New(cfg)
-	t.Organization = organization.New(organizations.NewFromConfig(cfg))
+	t.Organization, t.ExpectAccount = fr.org, fr.expectAccount
+	if t.Organization == nil {
+		t.Organization = organization.New(organizations.NewFromConfig(cfg))
+	}
 	t.AllowRoot, t.Logf, t.GateInterval, t.RotateAfter = f.AllowRoot, f.Logf, f.gateInterval, f.rotateAfter
 	t.Notef = func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, format+"\n", args...) }
 	t.RedisCloud = func() (*rediscloud.Client, error) {
@@ -209,6 +226,9 @@ func (fr *frame) account() (*account.Target, error) {
 // context. A fetch that fails is not an error: the cache or bundled
 // docs-v1 stands in, and one line on stderr says which and why.
 func (fr *frame) selection(p *policyFlags) (policysource.Selection, error) {
+	if fr.sel != nil {
+		return *fr.sel, nil
+	}
 	sel, err := p.selection(fr.ctx)
 	if err != nil {
 		return sel, err

@@ -17,6 +17,7 @@ type outputsOptions struct {
 	showSecrets bool
 	format      string
 	name        string
+	fleet       fleetFlags
 }
 
 func newOutputsCmd(f *Factory) *cobra.Command {
@@ -31,10 +32,17 @@ what you type into the Redis Cloud console; --format api prints the exact JSON
 body 'rciam register' sends.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if many, err := o.fleet.given(cmd); err != nil {
+				return err
+			} else if many {
+				return f.runFleet(cmd, &o.fleet, fleetJob{command: "outputs", run: o.run,
+					detail: func(o fleetOutcome) string { return jsonField(o.Result, "accessKeyId") }})
+			}
 			return f.run(cmd, frameOptions{readOnly: true}, o.run)
 		},
 	}
 	o.layout.bind(cmd)
+	o.fleet.bind(cmd, false)
 	fl := cmd.Flags()
 	fl.BoolVar(&o.showSecrets, "show-secrets", false, "print the secret values (to stdout only)")
 	fl.StringVar(&o.format, "format", "", "hand or api (default: the full table)")
@@ -43,7 +51,7 @@ body 'rciam register' sends.`,
 }
 
 func (o *outputsOptions) run(fr *frame) error {
-	f := o.f
+	f := fr.f
 	switch o.format {
 	case "", "hand":
 	case "api":

@@ -21,6 +21,7 @@ type planOptions struct {
 	noAdoptTags      bool
 	removeUnexpected bool
 	out              string
+	fleet            fleetFlags
 }
 
 func newPlanCmd(f *Factory) *cobra.Command {
@@ -35,6 +36,19 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 (--detailed-exitcode only); 1 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if many, err := o.fleet.given(cmd); err != nil {
+				return err
+			} else if many {
+				if o.out != "" {
+					return usageErrorf("--out saves one account's plan: drop it, or run plan for one account")
+				}
+				return f.runFleet(cmd, &o.fleet, fleetJob{command: "plan", policy: &o.policy, run: o.run, detailed: o.detailedExitCode,
+					changed: func(result []byte) bool { c, u, d := jsonCounts(result); return c+u+d > 0 },
+					detail: func(o fleetOutcome) string {
+						c, u, d := jsonCounts(o.Result)
+						return fmt.Sprintf("%d to create, %d to update, %d to delete", c, u, d)
+					}})
+			}
 			return f.run(cmd, frameOptions{readOnly: true}, o.run)
 		},
 	}
@@ -44,11 +58,12 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 2 changes pending
 	cmd.Flags().BoolVar(&o.noAdoptTags, "no-adopt-tags", false, "propose no tag changes (adopting a template-made account)")
 	cmd.Flags().BoolVar(&o.removeUnexpected, "remove-unexpected", false, "plan the removal of policies that deny or limit what Redis Cloud needs")
 	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to FILE for 'rciam apply FILE' (no secret in it)")
+	o.fleet.bind(cmd, false)
 	return cmd
 }
 
 func (o *planOptions) run(fr *frame) error {
-	f := o.f
+	f := fr.f
 	t, layout, err := fr.target(&o.layout)
 	if err != nil {
 		return err

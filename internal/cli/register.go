@@ -19,6 +19,7 @@ type registerOptions struct {
 	name        string
 	apiURL      string
 	forceUpdate bool
+	fleet       fleetFlags
 }
 
 func newRegisterCmd(f *Factory) *cobra.Command {
@@ -34,9 +35,23 @@ differs — and waits until it is active. Prints its id. Never prompts.
 API keys come only from REDISCLOUD_ACCESS_KEY and REDISCLOUD_SECRET_KEY; the
 base URL from --api-url, else REDISCLOUD_URL, else ` + rediscloud.DefaultURL + `.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, frameOptions{}, o.run) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if many, err := o.fleet.given(cmd); err != nil {
+				return err
+			} else if many {
+				if cmd.Flags().Changed("name") {
+					return usageErrorf("--name names one cloud account: over many accounts use --name-template (default {{.Name}})")
+				}
+				return f.runFleet(cmd, &o.fleet, fleetJob{command: "register", run: o.run,
+					detail: func(o fleetOutcome) string {
+						return "cloud account " + jsonField(o.Result, "id") + " " + jsonField(o.Result, "status")
+					}})
+			}
+			return f.run(cmd, frameOptions{}, o.run)
+		},
 	}
 	o.layout.bind(cmd)
+	o.fleet.bind(cmd, true)
 	cmd.Flags().StringVar(&o.name, "name", "", "cloud account name (required)")
 	cmd.Flags().StringVar(&o.apiURL, "api-url", "", "Redis Cloud API base URL, /v1 included")
 	cmd.Flags().BoolVar(&o.forceUpdate, "force-update", false, "send the credentials even when the access key id matches")
@@ -44,8 +59,12 @@ base URL from --api-url, else REDISCLOUD_URL, else ` + rediscloud.DefaultURL + `
 }
 
 func (o *registerOptions) run(fr *frame) error {
-	f := o.f
-	if strings.TrimSpace(o.name) == "" {
+	f := fr.f
+	name := o.name
+	if fr.cloudAccountName != "" {
+		name = fr.cloudAccountName // --name-template, in a fleet run
+	}
+	if strings.TrimSpace(name) == "" {
 		return usageErrorf("register needs --name: the name of the cloud account in Redis Cloud")
 	}
 	fr.apiURL = o.apiURL
@@ -53,7 +72,7 @@ func (o *registerOptions) run(fr *frame) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.Register(fr.ctx, account.RegisterOptions{Layout: layout, Name: o.name, ForceUpdate: o.forceUpdate})
+	res, err := t.Register(fr.ctx, account.RegisterOptions{Layout: layout, Name: name, ForceUpdate: o.forceUpdate})
 	if err != nil {
 		return err
 	}

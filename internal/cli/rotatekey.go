@@ -19,6 +19,7 @@ type rotateOptions struct {
 	apiURL string
 	dryRun bool
 	grace  time.Duration
+	fleet  fleetFlags
 }
 
 func newRotateKeyCmd(f *Factory) *cobra.Command {
@@ -31,9 +32,24 @@ active → old key deactivated → old key deleted (with --grace, kept inactive 
 deleted by a later run after the grace period). A failure before Redis Cloud
 accepted the new key rolls back; after it, the next run finishes. Never prompts.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, frameOptions{}, o.run) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if many, err := o.fleet.given(cmd); err != nil {
+				return err
+			} else if many {
+				return f.runFleet(cmd, &o.fleet, fleetJob{command: "rotate-key", run: o.run,
+					changed: func(result []byte) bool { return jsonField(result, "accessKeyId") != "" },
+					detail: func(o fleetOutcome) string {
+						if id := jsonField(o.Result, "accessKeyId"); id != "" {
+							return secret.MaskKeyID(jsonField(o.Result, "oldAccessKeyId")) + " → " + secret.MaskKeyID(id)
+						}
+						return "dry run"
+					}})
+			}
+			return f.run(cmd, frameOptions{}, o.run)
+		},
 	}
 	o.layout.bind(cmd)
+	o.fleet.bind(cmd, false)
 	cmd.Flags().StringVar(&o.apiURL, "api-url", "", "Redis Cloud API base URL, /v1 included")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the steps without taking them")
 	cmd.Flags().DurationVar(&o.grace, "grace", 0, "keep the old key inactive this long before a later run deletes it")
@@ -41,7 +57,7 @@ accepted the new key rolls back; after it, the next run finishes. Never prompts.
 }
 
 func (o *rotateOptions) run(fr *frame) error {
-	f := o.f
+	f := fr.f
 	if o.grace < 0 {
 		return usageErrorf("invalid --grace %s: give a positive duration such as 24h", o.grace)
 	}

@@ -15,6 +15,7 @@ type verifyOptions struct {
 	f      *Factory
 	layout layoutFlag
 	policy policyFlags
+	fleet  fleetFlags
 }
 
 func newVerifyCmd(f *Factory) *cobra.Command {
@@ -31,16 +32,23 @@ Exit codes: 0 all pass (warnings allowed); 1 a check fails; 3 could not check
 (unreachable endpoint, no credentials, access denied on a read).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if many, err := o.fleet.given(cmd); err != nil {
+				return err
+			} else if many {
+				return f.runFleet(cmd, &o.fleet, fleetJob{command: "verify", policy: &o.policy, run: o.run, stopCode: 3,
+					failure: failingChecks, detail: func(o fleetOutcome) string { return checkCounts(o.Result) }})
+			}
 			return f.run(cmd, frameOptions{readOnly: true, stopCode: 3}, o.run)
 		},
 	}
 	o.layout.bind(cmd)
 	o.policy.bind(cmd)
+	o.fleet.bind(cmd, false)
 	return cmd
 }
 
 func (o *verifyOptions) run(fr *frame) error {
-	f := o.f
+	f := fr.f
 	layout, err := o.layout.get()
 	if err != nil {
 		return err

@@ -51,6 +51,15 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	return &IOStreams{In: in, Out: out, ErrOut: Locked(errOut)}, in, out, errOut
 }
 
+// Captured returns streams that write to out and errOut and read nothing:
+// one account's run inside a fleet run. None of them is a terminal.
+func Captured(out, errOut io.Writer) *IOStreams {
+	return &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
+}
+
+// ErrTTY reports whether stderr is a terminal (live progress lines).
+func (s *IOStreams) ErrTTY() bool { return s.errTTY }
+
 // lockedWriter serialises writes: progress and -v lines come from many
 // goroutines at once.
 type lockedWriter struct {

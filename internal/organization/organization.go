@@ -165,7 +165,6 @@ func appendActive(out []Account, accts []types.Account) []Account {
 	for _, a := range accts {
 		active := a.State == types.AccountStateActive
 		if a.State == "" {
-			//lint:ignore SA1019 older endpoints fill only the deprecated Status
 			active = a.Status == types.AccountStatusActive
 		}
 		if active {

@@ -37,6 +37,9 @@ type Options struct {
 	// retries stop once they would run past 2 minutes (docs/behaviour.md, "Creating and updating").
 	InvalidCredsRetries int
 	InvalidCredsWait    time.Duration
+	// Pacer, when set, is shared by every client using the same API keys
+	// (a fleet run): it keeps them together within the rate limit.
+	Pacer *Pacer
 }
 
 // credsBudget bounds the INVALID_CREDS retries, like Terraform's IAM waits.
@@ -95,6 +98,7 @@ func New(cfg Config, o Options) (*Client, error) {
 		}
 	}
 	c.tr = newTransport(c.logf, c.red)
+	c.tr.pacer = o.Pacer
 	api, err := rcapi.NewClient(
 		rcapi.BaseURL(base),
 		rcapi.Auth(cfg.AccessKey.Reveal(), cfg.SecretKey.Reveal()),

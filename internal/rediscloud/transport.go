@@ -38,6 +38,7 @@ type transport struct {
 	maxBackoff time.Duration
 	throttles  int           // 429 answers tolerated per request
 	maxWait    time.Duration // cap on one retry-after
+	pacer      *Pacer        // shared with other clients of the same keys; nil: none
 }
 
 func newTransport(logf func(string, ...any), red *redactor) *transport {
@@ -57,7 +58,19 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.pacer != nil {
+			if err := t.pacer.acquire(ctx); err != nil {
+				return nil, err
+			}
+		}
 		resp, err := t.base.RoundTrip(r)
+		if t.pacer != nil {
+			var wait time.Duration
+			if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+				wait = t.retryAfter(resp)
+			}
+			t.pacer.release(resp, wait)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, err

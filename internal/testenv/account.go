@@ -24,7 +24,12 @@ type Account struct {
 	ID              string
 	AccessKeyID     string
 	SecretAccessKey string
-	Endpoint        string
+	// SessionToken is set for an account reached through an assumed role.
+	SessionToken string
+	Endpoint     string
+	// AdminRole is the role the account is administered through (member
+	// accounts of an Organization); "" for the rciam-admin user.
+	AdminRole string
 }
 
 // NewAccount creates a fresh account with an administrator user "rciam-admin"
@@ -70,7 +75,7 @@ func (m *Moto) NewAccount() (*Account, error) {
 func (a *Account) Config() aws.Config {
 	return aws.Config{
 		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(a.AccessKeyID, a.SecretAccessKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(a.AccessKeyID, a.SecretAccessKey, a.SessionToken),
 		BaseEndpoint: aws.String(a.Endpoint),
 	}
 }

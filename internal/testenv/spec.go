@@ -189,7 +189,7 @@ func CheckSpec(t testing.TB, m *Moto, a *Account, want Spec) SpecState {
 		}
 	}
 	ProveKey(t, m, a, st.KeyID, st.KeySecret)
-	expectNothingElse(t, c, sm, want.Layout)
+	expectNothingElse(t, a, c, sm, want.Layout)
 	return st
 }
 
@@ -212,14 +212,18 @@ func ProveKey(t testing.TB, m *Moto, a *Account, keyID, secret string) {
 	}
 }
 
-func expectNothingElse(t testing.TB, c *iam.Client, sm *secretsmanager.Client, layout string) {
+func expectNothingElse(t testing.TB, a *Account, c *iam.Client, sm *secretsmanager.Client, layout string) {
 	ctx := context.Background()
 	users, _ := c.ListUsers(ctx, &iam.ListUsersInput{})
 	var names []string
 	for _, u := range users.Users {
 		names = append(names, aws.ToString(u.UserName))
 	}
-	expectList(t, "users", names, []string{"rciam-admin", "redislabs-user"})
+	wantUsers := []string{"redislabs-user"}
+	if a.AdminRole == "" {
+		wantUsers = []string{"rciam-admin", "redislabs-user"}
+	}
+	expectList(t, "users", names, wantUsers)
 	roles, _ := c.ListRoles(ctx, &iam.ListRolesInput{})
 	names = nil
 	for _, r := range roles.Roles {
@@ -228,6 +232,9 @@ func expectNothingElse(t testing.TB, c *iam.Client, sm *secretsmanager.Client, l
 	want := []string{"redislabs-cluster-node-role", "redislabs-role"}
 	if layout == "rv" {
 		want = want[:1]
+	}
+	if a.AdminRole != "" {
+		want = append([]string{a.AdminRole}, want...)
 	}
 	expectList(t, "roles", names, want)
 	pols, _ := c.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeLocal})
