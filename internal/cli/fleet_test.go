@@ -360,6 +360,12 @@ func TestFleetBadInput(t *testing.T) {
 		{mgmt, []string{"plan", "--organization", "--out", filepath.Join(dir, "p")}, "--out saves one account's plan"},
 		{mgmt, []string{"verify", "--organization", "--output", "sarif"}, "--output sarif is for one account"},
 		{mgmt, []string{"register", "--organization", "--name-template", "{{.Nope}}"}, "--name-template"},
+		{mgmt, []string{"stackset", "deploy", "--yes"}, "stackset deploy needs targets"},
+		{mgmt, []string{"stackset", "deploy", "--yes", "--ou", "ou-ab12-11111111", "--accounts", mgmt.ID}, "exclude each other"},
+		{mgmt, []string{"stackset", "deploy", "--yes", "--ou", "ou-ab12-11111111", "--permission-model", "self-managed"}, "a self-managed StackSet targets accounts"},
+		{mgmt, []string{"stackset", "deploy", "--yes", "--accounts", mgmt.ID, "--permission-model", "org"}, `invalid --permission-model "org"`},
+		{mgmt, []string{"stackset", "deploy", "--accounts", mgmt.ID}, "stdin is not a terminal: pass --yes"},
+		{mgmt, []string{"stackset", "status", "--stack-set-name", "none"}, "no StackSet none in this account and region"},
 	} {
 		res := rciam(t, tc.acct, runOpts{}, tc.args...)
 		if res.code != 1 {

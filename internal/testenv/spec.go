@@ -348,3 +348,31 @@ func decode(doc string) []byte {
 	}
 	return []byte(d)
 }
+
+// AccessKeySecret reads an access key's secret from moto's model dump: the
+// only place a key CloudFormation made (Fn::GetAtt SecretAccessKey, which
+// moto does not pass on when it skips the secret) can be read.
+func (m *Moto) AccessKeySecret(keyID string) (string, bool) {
+	for range 5 {
+		resp, err := http.Get(m.URL + "/moto-api/data.json")
+		if err == nil {
+			var dump struct {
+				IAM struct {
+					AccessKey []struct {
+						ID     string `json:"access_key_id"`
+						Secret string `json:"secret_access_key"`
+					} `json:"AccessKey"`
+				} `json:"iam"`
+			}
+			ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&dump) == nil
+			resp.Body.Close()
+			for _, k := range dump.IAM.AccessKey {
+				if ok && k.ID == keyID {
+					return k.Secret, true
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return "", false
+}

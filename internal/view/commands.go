@@ -91,3 +91,21 @@ func DoctorJSON(r *doctor.Report) Doctor {
 	}
 	return out
 }
+
+// StackSet is the JSON of rciam stackset deploy, status and delete: the
+// StackSet and each stack instance.
+type StackSet struct {
+	Schema    int             `json:"schema"`
+	Name      string          `json:"stackSet"`
+	Instances []StackInstance `json:"instances"`
+}
+
+// StackInstance is one account and region of a StackSet.
+type StackInstance struct {
+	Account        string `json:"account"`
+	Region         string `json:"region"`
+	OU             string `json:"ou,omitempty"`
+	Status         string `json:"status"`
+	DetailedStatus string `json:"detailedStatus,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+}
