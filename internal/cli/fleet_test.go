@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rciam/rciam/internal/fleet"
+	"github.com/rciam/rciam/internal/rediscloud"
 	"github.com/rciam/rciam/internal/testenv"
 	"github.com/rciam/rciam/internal/testenv/rcserver"
 )
@@ -389,5 +391,43 @@ func TestFleetBadInput(t *testing.T) {
 	rciam(t, mgmt, runOpts{apiOptions: []func(*middleware.Stack) error{spy}}, "plan", "--accounts", mgmt.ID).mustCode(t, 0)
 	if len(assumed) != 0 {
 		t.Errorf("the caller's own account was reached through %v", assumed)
+	}
+}
+
+// Fleet register and rotate-key share one pair of Redis Cloud API keys and
+// so one rate limit: every account is registered and moved to its new key
+// without downtime, with never more than rediscloud.MaxInFlight requests
+// at the API at once and none refused. (How a fleet holds together on a
+// 429 is internal/rediscloud's TestPacer; the test server's window is a
+// minute, as the API's, so exceeding it here would cost a minute.)
+func TestFleetRotateKeyWithinRateLimit(t *testing.T) {
+	t.Parallel()
+	org := needOrg(t, 6)
+	mgmt, ou := org.Management, org.OUs[0]
+	srv := redisServer(t, rcserver.Options{Latency: 30 * time.Millisecond})
+	opts := withRedis(srv)
+	rciam(t, mgmt, runOpts{}, "apply", "--ou", ou, "--yes").mustCode(t, 0)
+	rciam(t, mgmt, opts, "register", "--ou", ou, "--parallel", "6").mustCode(t, 0)
+	d := readFleet(t, rciam(t, mgmt, opts, "rotate-key", "--ou", ou, "--parallel", "6", "--output", "json").mustCode(t, 0))
+	if d.Summary["changes"] != 6 {
+		t.Fatalf("rotate-key: %+v", d.Summary)
+	}
+	held := map[string]bool{}
+	for _, a := range srv.Accounts() {
+		held[a.AccessKeyID] = true
+	}
+	for _, id := range org.Members[ou] {
+		st := testenv.CheckSpec(t, moto, org.Member(t, id), testenv.Spec{}) // one key: the old one is gone
+		if !held[st.KeyID] {
+			t.Errorf("account %s: Redis Cloud does not hold its key %s", id, st.KeyID)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			t.Errorf("%s %s was refused (429)", r.Method, r.Path)
+		}
+	}
+	if peak := srv.PeakInFlight(); peak != rediscloud.MaxInFlight {
+		t.Errorf("at most %d requests at once at the API, want %d (6 accounts, each slowed by the API)", peak, rediscloud.MaxInFlight)
 	}
 }

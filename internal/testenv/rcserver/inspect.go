@@ -100,6 +100,13 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.st.log...)
 }
 
+// PeakInFlight is the most requests the server was answering at once.
+func (s *Server) PeakInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.peak
+}
+
 // Count counts the requests received with method ("" for any) and a path
 // matching pattern, a path.Match pattern such as "/v1/cloud-accounts/*".
 func (s *Server) Count(method, pattern string) int {

@@ -69,9 +69,14 @@ type Options struct {
 	// of the two key and two console fields it always requires.
 	StrictUpdate bool
 
-	// RateLimit is the number of requests allowed per minute (400 if 0),
-	// reported in X-Rate-Limit-Remaining; beyond it requests get 429.
-	RateLimit int
+	// RateLimit is the number of requests allowed per RateWindow (400 if
+	// 0), reported in X-Rate-Limit-Remaining; beyond it requests get 429
+	// until the window ends. RateWindow is a minute if 0 (tests of many
+	// clients shorten it).
+	RateLimit  int
+	RateWindow time.Duration
+	// Latency is added to every answer (a distant API).
+	Latency time.Duration
 	// RandomThrottle is the probability (0..1) that a request is answered
 	// 429, drawn from a generator seeded with Seed, so a run is repeatable.
 	RandomThrottle float64
@@ -155,6 +160,9 @@ func (o Options) withDefaults() Options {
 	if o.RateLimit == 0 {
 		o.RateLimit = 400
 	}
+	if o.RateWindow == 0 {
+		o.RateWindow = time.Minute
+	}
 	if o.RetryAfterSeconds == 0 {
 		o.RetryAfterSeconds = 1
 	}
@@ -182,6 +190,18 @@ const maxBody = 1 << 20
 // ServeHTTP runs the gateway's checks (rate limit, keys, injected faults)
 // and then the API, and logs the request with its secrets redacted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.st.inFlight++
+	s.st.peak = max(s.st.peak, s.st.inFlight)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.st.inFlight--
+		s.mu.Unlock()
+	}()
+	if s.opts.Latency > 0 {
+		time.Sleep(s.opts.Latency)
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		http.Error(w, "read request body", http.StatusBadRequest)
@@ -205,7 +225,7 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request) bool {
 	authorized := r.Header.Get("x-api-key") == s.opts.APIKey &&
 		r.Header.Get("x-api-secret-key") == s.opts.SecretKey
 	s.mu.Lock()
-	remaining, wait := s.st.window.take(time.Now(), s.opts.RateLimit)
+	remaining, wait := s.st.window.take(time.Now(), s.opts.RateLimit, s.opts.RateWindow)
 	var f fault
 	if authorized && wait == 0 {
 		f = s.st.faults.next(r.Method, s.st.rng, s.opts)
@@ -278,7 +298,7 @@ func resetConnection(w http.ResponseWriter) error {
 	return conn.Close()
 }
 
-// rateWindow is the API's fixed one-minute request window.
+// rateWindow is the API's fixed request window (a minute).
 type rateWindow struct {
 	start time.Time
 	count int
@@ -286,15 +306,15 @@ type rateWindow struct {
 
 // take counts one request and returns what X-Rate-Limit-Remaining says and,
 // when over the limit, the seconds until the window reopens.
-func (rw *rateWindow) take(now time.Time, limit int) (remaining, wait int) {
-	if rw.start.IsZero() || now.Sub(rw.start) >= time.Minute {
+func (rw *rateWindow) take(now time.Time, limit int, window time.Duration) (remaining, wait int) {
+	if rw.start.IsZero() || now.Sub(rw.start) >= window {
 		rw.start, rw.count = now, 0
 	}
 	rw.count++
 	if rw.count <= limit {
 		return limit - rw.count, 0
 	}
-	left := rw.start.Add(time.Minute).Sub(now)
+	left := rw.start.Add(window).Sub(now)
 	return 0, max(1, int((left+time.Second-1)/time.Second))
 }
 

@@ -16,6 +16,8 @@ type state struct {
 	window   rateWindow
 	rng      *rand.Rand
 	log      []Request
+	// inFlight and peak count the requests being answered at once.
+	inFlight, peak int
 }
 
 func newState(o Options) *state {
