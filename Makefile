@@ -32,7 +32,8 @@ demo:
 	./scripts/demo.sh
 
 bench:
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench EvaluateSeedUserMix -benchtime 2s -cpu 1 ./...
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench EvaluateSeedUserMix -benchtime 2s -cpu 1 ./internal/iampolicy/
+	RCIAM_POLICY_SOURCE=docs-v1 $(GO) test -run '^$$' -bench FleetApply -benchtime 1x -timeout 60m ./internal/cli/
 
 # FUZZTIME=10s make fuzz for a short run.
 FUZZTIME ?= 2m

@@ -183,21 +183,33 @@ func (f *Factory) prepareFleet(pfr *frame, ff *fleetFlags, job fleetJob) (*fleet
 	if err != nil {
 		return nil, nil, err
 	}
-	who, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return nil, nil, account.ExplainAWS(awsclient.Wrap("read the caller (sts:GetCallerIdentity)", err))
+	// Who the caller is, beside resolving the targets: one round less.
+	type caller struct {
+		out *sts.GetCallerIdentityOutput
+		err error
 	}
+	callerRead := make(chan caller, 1)
+	go func() {
+		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		callerRead <- caller{out, err}
+	}()
+	org := organization.New(organizations.NewFromConfig(cfg))
+	members, resolveErr := fleet.Resolve(ctx, &ff.spec, org)
+	c := <-callerRead
+	if c.err != nil {
+		return nil, nil, account.ExplainAWS(awsclient.Wrap("read the caller (sts:GetCallerIdentity)", c.err))
+	}
+	if resolveErr != nil {
+		return nil, nil, resolveErr
+	}
+	who := c.out
 	partition := "aws"
 	if parts := strings.SplitN(aws.ToString(who.Arn), ":", 3); len(parts) == 3 {
 		partition = parts[1]
 	}
-	fl := &fleetRun{f: f, job: job, ff: ff, ctx: ctx, org: organization.New(organizations.NewFromConfig(cfg)),
+	fl := &fleetRun{f: f, job: job, ff: ff, ctx: ctx, org: org,
 		reach: fleet.Reach{Caller: cfg, CallerAccount: aws.ToString(who.Account), Partition: partition, Role: ff.assumeRole, ExternalID: ff.externalID},
 		redis: rediscloud.NewPacer()}
-	members, err := fleet.Resolve(ctx, &ff.spec, fl.org)
-	if err != nil {
-		return nil, nil, err
-	}
 	if job.policy != nil {
 		sel, err := pfr.selection(job.policy)
 		if err != nil {

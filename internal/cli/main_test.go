@@ -65,7 +65,7 @@ type runOpts struct {
 
 // rciam runs one command line in-process against acct (nil: no
 // credentials or endpoint at all), recording every AWS call.
-func rciam(t *testing.T, acct *testenv.Account, o runOpts, args ...string) result {
+func rciam(t testing.TB, acct *testenv.Account, o runOpts, args ...string) result {
 	t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(o.stdin)

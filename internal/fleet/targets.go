@@ -150,11 +150,11 @@ func Resolve(ctx context.Context, s *Spec, org Organization) ([]Member, error) {
 		add(accts)
 	}
 	for _, ou := range s.OUs {
-		if _, err := org.Organization(ctx); errors.Is(err, organization.ErrNotInOrganization) {
-			return nil, errors.New("--ou: the caller's account is not in an AWS organization")
-		}
 		accts, err := org.AccountsUnder(ctx, ou)
 		if err != nil {
+			if _, oerr := org.Organization(ctx); errors.Is(oerr, organization.ErrNotInOrganization) {
+				return nil, errors.New("--ou: the caller's account is not in an AWS organization")
+			}
 			return nil, err
 		}
 		add(accts)
@@ -177,6 +177,15 @@ func Resolve(ctx context.Context, s *Spec, org Organization) ([]Member, error) {
 // nameUnknown reads the names of listed accounts (DescribeAccount), when
 // the caller's organization can be read at all.
 func nameUnknown(ctx context.Context, ms []Member, org Organization) {
+	unknown := 0
+	for _, m := range ms {
+		if m.Name == "" {
+			unknown++
+		}
+	}
+	if unknown == 0 {
+		return
+	}
 	if _, err := org.Organization(ctx); err != nil {
 		return
 	}

@@ -112,15 +112,33 @@ func ValidParent(id string) bool { return ouPattern.MatchString(id) || rootPatte
 // included, sorted by id. An OU that does not exist is an error that says
 // so.
 func (r *Reader) AccountsUnder(ctx context.Context, parent string) ([]Account, error) {
-	if ouPattern.MatchString(parent) {
+	// Whether the OU exists is asked beside the listing (one round less);
+	// its answer decides the error.
+	exists := make(chan error, 1)
+	go func() {
+		if !ouPattern.MatchString(parent) {
+			exists <- nil
+			return
+		}
 		_, err := r.API.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(parent)})
-		if code := awsclient.ErrorCode(err); code == "OrganizationalUnitNotFoundException" || code == "ParentNotFoundException" {
-			return nil, fmt.Errorf("--ou %s: no such organizational unit in this organization", parent)
+		switch code := awsclient.ErrorCode(err); {
+		case code == "OrganizationalUnitNotFoundException" || code == "ParentNotFoundException":
+			exists <- fmt.Errorf("--ou %s: no such organizational unit in this organization", parent)
+		case err != nil:
+			exists <- awsclient.Wrap("read organizational unit "+parent+" (organizations:DescribeOrganizationalUnit)", err)
+		default:
+			exists <- nil
 		}
-		if err != nil {
-			return nil, awsclient.Wrap("read organizational unit "+parent+" (organizations:DescribeOrganizationalUnit)", err)
-		}
+	}()
+	out, err := r.listUnder(ctx, parent)
+	if e := <-exists; e != nil {
+		return nil, e
 	}
+	return out, err
+}
+
+// listUnder lists the ACTIVE accounts under parent, nested OUs included.
+func (r *Reader) listUnder(ctx context.Context, parent string) ([]Account, error) {
 	var out []Account
 	queue := []string{parent}
 	for len(queue) > 0 {

@@ -55,9 +55,11 @@ func TestInterruptStopsCleanly(t *testing.T) {
 			}
 			if n == heldRequests || n > 0 && time.Since(first) > time.Second {
 				once.Do(func() {
+					// Marked before the signal: the process may exit
+					// (and the test read the mark) before Signal returns.
 					sent = time.Now()
-					_ = pr.cmd.Process.Signal(syscall.SIGINT)
 					close(signalled)
+					_ = pr.cmd.Process.Signal(syscall.SIGINT)
 				})
 				return
 			}
