@@ -3,15 +3,21 @@ package account
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/note"
+	"github.com/rciam/rciam/internal/operator"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/policysource"
 )
@@ -46,59 +52,128 @@ func (t *Target) Prepare(ctx context.Context, sel policysource.Selection, layout
 // PlanResult is what plan shows.
 type PlanResult struct {
 	*Prepared
-	// Denied are the actions apply may need that the caller may not
-	// perform, as iam:SimulatePrincipalPolicy answered (none when it could
-	// not be asked: Note says why).
-	Denied []string
-	// Caller is the principal the pre-flight asked about.
-	Caller string
-	// PreflightNote says why the pre-flight was skipped ("" when it ran).
-	PreflightNote string
+	Preflight
 }
 
-// Plan reads the account, computes the plan and checks, where the endpoint
-// has iam:SimulatePrincipalPolicy, that the caller may perform what apply
-// will need. The check costs a round of its own, so only plan makes it.
+// Preflight is the answer to "may the caller perform every planned
+// step?", from iam:SimulatePrincipalPolicy with each step's resource ARN.
+type Preflight struct {
+	// Caller is the principal asked about.
+	Caller string
+	// Denied are the planned steps' permissions the caller lacks.
+	Denied []operator.Need
+	// Note says why the question could not be asked ("" when it was).
+	Note string
+}
+
+// Plan reads the account, computes the plan and checks the caller's
+// permissions for it (CheckPermissions).
 func (t *Target) Plan(ctx context.Context, sel policysource.Selection, layout desired.Layout, o plan.Options) (*PlanResult, error) {
 	p, err := t.Prepare(ctx, sel, layout, o)
 	if err != nil {
 		return nil, err
 	}
-	res := &PlanResult{Prepared: p}
-	t.preflight(ctx, res)
-	return res, nil
+	return &PlanResult{Prepared: p, Preflight: t.CheckPermissions(ctx, p)}, nil
 }
 
-// preflightActions are the actions apply may need beyond plain creates
-// (docs/commands.md, plan).
-var preflightActions = []string{
-	"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
-	"iam:TagUser", "iam:CreateAccessKey", "iam:CreateLoginProfile",
-	"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret", "secretsmanager:TagResource",
-	"secretsmanager:UntagResource", "secretsmanager:ListSecretVersionIds", "iam:UpdateLoginProfile",
-}
+// simulateConcurrency bounds the simulations in flight: one per resource,
+// all in one round.
+const simulateConcurrency = 8
 
-func (t *Target) preflight(ctx context.Context, res *PlanResult) {
-	res.Caller = principalARN(res.Live.CallerARN)
+// CheckPermissions asks, where the endpoint has
+// iam:SimulatePrincipalPolicy, whether the caller may perform exactly the
+// planned steps: one simulation per resource ARN with the actions its steps
+// send, all at once (one round). Nothing planned, nothing asked.
+func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
+	res := Preflight{Caller: principalARN(p.Live.CallerARN)}
+	needs := operator.StepNeeds(p.Plan, p.Live)
+	if len(needs) == 0 {
+		return res
+	}
 	if res.Caller == "" {
-		res.PreflightNote = fmt.Sprintf("pre-flight skipped: caller %s is not an IAM user or role", res.Live.CallerARN)
-		return
+		res.Note = fmt.Sprintf("permissions not checked before the first change: the caller %s is not an IAM user or role", p.Live.CallerARN)
+		return res
 	}
-	out, err := t.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
-		PolicySourceArn: aws.String(res.Caller), ActionNames: preflightActions})
+	byResource := map[string][]operator.Need{}
+	var order []string
+	for _, n := range needs {
+		if byResource[n.Resource] == nil {
+			order = append(order, n.Resource)
+		}
+		byResource[n.Resource] = append(byResource[n.Resource], n)
+	}
+	var mu sync.Mutex
+	var firstErr error
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(simulateConcurrency)
+	for _, resource := range order {
+		g.Go(func() error {
+			denied, err := t.simulate(gctx, res.Caller, resource, byResource[resource])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			res.Denied = append(res.Denied, denied...)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	switch {
-	case awsclient.IsUnavailable(err):
-		res.PreflightNote = "pre-flight skipped: this endpoint does not implement iam:SimulatePrincipalPolicy"
-		return
-	case err != nil:
-		res.PreflightNote = "pre-flight skipped: " + awsclient.Short(err)
-		return
+	case firstErr == nil:
+	case awsclient.IsUnavailable(firstErr):
+		res.Denied, res.Note = nil, "permissions not checked before the first change: this endpoint does not implement iam:SimulatePrincipalPolicy"
+	default:
+		res.Denied, res.Note = nil, "permissions not checked before the first change: iam:SimulatePrincipalPolicy: "+awsclient.Short(firstErr)
 	}
-	for _, e := range out.EvaluationResults {
-		if e.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
-			res.Denied = append(res.Denied, aws.ToString(e.EvalActionName))
+	sort.SliceStable(res.Denied, func(i, j int) bool {
+		return index(order, res.Denied[i].Resource) < index(order, res.Denied[j].Resource)
+	})
+	return res
+}
+
+func index(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
 		}
 	}
+	return -1
+}
+
+// simulate asks about the actions needs send on one resource and returns
+// the needs not allowed.
+func (t *Target) simulate(ctx context.Context, caller, resource string, needs []operator.Need) ([]operator.Need, error) {
+	var actions []string
+	for _, n := range needs {
+		if !slices.Contains(actions, n.Action) {
+			actions = append(actions, n.Action)
+		}
+	}
+	out, err := t.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(caller), ActionNames: actions, ResourceArns: []string{resource}})
+	if err != nil {
+		return nil, err
+	}
+	allowed := map[string]bool{}
+	for _, e := range out.EvaluationResults {
+		decision := e.EvalDecision
+		for _, rr := range e.ResourceSpecificResults {
+			if aws.ToString(rr.EvalResourceName) == resource {
+				decision = rr.EvalResourceDecision
+			}
+		}
+		if decision == iamtypes.PolicyEvaluationDecisionTypeAllowed {
+			allowed[strings.ToLower(aws.ToString(e.EvalActionName))] = true
+		}
+	}
+	var denied []operator.Need
+	for _, n := range needs {
+		if !allowed[strings.ToLower(n.Action)] {
+			denied = append(denied, n)
+		}
+	}
+	return denied, nil
 }
 
 // principalARN maps a caller ARN to the IAM principal to simulate: users as
@@ -117,4 +192,28 @@ func principalARN(caller string) string {
 		return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], name)
 	}
 	return ""
+}
+
+// DeniedError stops apply before its first write: the caller may not
+// perform some of the planned steps.
+type DeniedError struct {
+	Preflight
+}
+
+func (e *DeniedError) Error() string {
+	items := make([]string, len(e.Denied))
+	for i, d := range e.Denied {
+		items[i] = d.String()
+	}
+	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (%s): grant them; 'rciam render --format operator-policy' prints the policy rciam needs",
+		e.Caller, note.Count(len(e.Denied), "permission"), note.List(items, true))
+}
+
+// Check returns a *DeniedError when the pre-flight found permissions
+// missing, else nil.
+func (p Preflight) Check() error {
+	if len(p.Denied) == 0 {
+		return nil
+	}
+	return &DeniedError{p}
 }

@@ -98,6 +98,13 @@ func (t *Target) gatherEvidence(ctx context.Context, want func(*live.State) (*de
 		}()
 		ev.KeySecret, ev.KeySecretErr = readSecret(gctx, t.Secrets, r.KeySecretName)
 		<-done
+		// A value the caller may not read cannot be checked: exit 3,
+		// not a failure of the account.
+		for name, err := range map[string]error{r.KeySecretName: ev.KeySecretErr, r.PasswordSecretName: ev.PasswordSecretErr} {
+			if awsclient.IsAccessDenied(err) {
+				return awsclient.Wrap("read secret "+name, err)
+			}
+		}
 		return nil
 	})
 	if err := g.Wait(); err != nil {

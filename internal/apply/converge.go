@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
@@ -63,6 +64,11 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 			made = append(made, madeBy(res.Done)...)
 		}
 		if ctx.Err() != nil {
+			return nil, runErr
+		}
+		if runErr != nil && awsclient.IsAccessDenied(runErr) {
+			// Permissions do not change by trying again: the run ends
+			// with what it did.
 			return nil, runErr
 		}
 		l, err := c.readBack(ctx, created, made)

@@ -69,7 +69,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, ErrNoRegion
 	}
-	if err := checkRegion(cfg.Region); err != nil {
+	if err := CheckRegion(cfg.Region); err != nil {
 		return aws.Config{}, err
 	}
 	if o.EndpointURL != "" {

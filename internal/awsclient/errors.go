@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -35,12 +36,21 @@ func IsNotFound(err error) bool {
 
 // IsAccessDenied reports a refusal by IAM policy.
 func IsAccessDenied(err error) bool {
-	switch ErrorCode(err) {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+	if deniedCode(ErrorCode(err)) {
 		return true
 	}
 	var re *awshttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() == 403
+}
+
+// deniedCode reports the codes AWS answers a request IAM policy refuses
+// with.
+func deniedCode(code string) bool {
+	switch code {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return true
+	}
+	return false
 }
 
 // IsUnavailable reports an operation the endpoint does not implement: an
@@ -78,6 +88,9 @@ func Short(err error) string {
 	if errors.As(err, &ae) && ae.ErrorCode() == "UnknownError" && errors.As(err, &re) {
 		// The endpoint answered, but not as an AWS API does.
 		return fmt.Sprintf("%s answered HTTP %d, not as an AWS API answers: check --endpoint-url (or AWS_ENDPOINT_URL)", endpointOf(re), re.HTTPStatusCode())
+	}
+	if errors.As(err, &ae) && deniedCode(ae.ErrorCode()) {
+		return accessDenied(err, ae)
 	}
 	if errors.As(err, &ae) && expired(ae.ErrorCode()) {
 		return ae.ErrorCode() + ": the AWS credentials have expired: refresh them ('aws sso login' for an SSO profile, or new session credentials)"
@@ -179,4 +192,39 @@ func Wrap(op string, err error) error {
 		return nil
 	}
 	return &CallError{Op: op, Err: err}
+}
+
+// deniedPattern reads AWS's AccessDenied message: "User: ARN is not
+// authorized to perform: ACTION on resource: RESOURCE because …" (or "with
+// an explicit deny in …"); the resource and reason may be missing.
+var deniedPattern = regexp.MustCompile(`^(?:User: (\S+) )?is not authorized to perform: (\S+?)(?: on resource: (\S+?))?(?: (because .*|with an explicit deny.*))?\.?$`)
+
+// OperatorPolicyHint says where the permissions rciam needs are written.
+const OperatorPolicyHint = "'rciam render --format operator-policy' prints the policy rciam needs"
+
+// accessDenied renders an AccessDenied answer as one line naming the
+// action and the resource — from AWS's message, else from the operation —
+// and where to find the permissions rciam needs.
+func accessDenied(err error, ae smithy.APIError) string {
+	var caller, action, resource, why string
+	if m := deniedPattern.FindStringSubmatch(strings.TrimSpace(oneLine(ae.ErrorMessage()))); m != nil {
+		caller, action, resource, why = m[1], m[2], m[3], m[4]
+	}
+	if action == "" {
+		var oe *smithy.OperationError
+		if errors.As(err, &oe) {
+			action = strings.ToLower(strings.ReplaceAll(oe.ServiceID, " ", "")) + ":" + oe.OperationName
+		}
+	}
+	if caller == "" {
+		caller = "the caller"
+	}
+	if resource == "" {
+		resource = "the resource (AWS did not name it)"
+	}
+	msg := fmt.Sprintf("access denied: %s may not perform %s on %s", caller, action, resource)
+	if why != "" {
+		msg += " (" + why + ")"
+	}
+	return msg + "; " + OperatorPolicyHint
 }

@@ -19,9 +19,9 @@ import (
 // ap-southeast-2, us-gov-west-1, cn-north-1).
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
-// checkRegion refuses a region name AWS cannot have, before any call (the
+// CheckRegion refuses a region name AWS cannot have, before any call (the
 // SDK would say "failed to bind endpoint params").
-func checkRegion(region string) error {
+func CheckRegion(region string) error {
 	if regionPattern.MatchString(region) {
 		return nil
 	}

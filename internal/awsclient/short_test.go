@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
 )
 
 // A call that got no response names what happened to the connection, and
@@ -44,5 +45,27 @@ func TestShortWithoutResponse(t *testing.T) {
 	_, err = iam.NewFromConfig(cfg).GetUser(ctx, &iam.GetUserInput{})
 	if got := Short(err); got != "timed out" {
 		t.Errorf("deadline: Short = %q", got)
+	}
+}
+
+func TestShortAccessDenied(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&smithy.OperationError{ServiceID: "IAM", OperationName: "CreateRole", Err: &smithy.GenericAPIError{Code: "AccessDenied",
+			Message: "User: arn:aws:iam::111122223333:user/ops is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::111122223333:role/redislabs-role because no identity-based policy allows the iam:CreateRole action"}},
+			"access denied: arn:aws:iam::111122223333:user/ops may not perform iam:CreateRole on arn:aws:iam::111122223333:role/redislabs-role (because no identity-based policy allows the iam:CreateRole action); 'rciam render --format operator-policy' prints the policy rciam needs"},
+		{&smithy.OperationError{ServiceID: "Organizations", OperationName: "ListParents", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
+			Message: "You don't have permissions to access this resource."}},
+			"access denied: the caller may not perform organizations:ListParents on the resource (AWS did not name it); 'rciam render --format operator-policy' prints the policy rciam needs"},
+		{&smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
+			Message: "User: arn:aws:sts::111122223333:assumed-role/ops/s is not authorized to perform: secretsmanager:GetSecretValue on resource: /redislabsuser/password with an explicit deny in a service control policy"}},
+			"access denied: arn:aws:sts::111122223333:assumed-role/ops/s may not perform secretsmanager:GetSecretValue on /redislabsuser/password (with an explicit deny in a service control policy); 'rciam render --format operator-policy' prints the policy rciam needs"},
+	}
+	for _, c := range cases {
+		if got := Short(c.err); got != c.want {
+			t.Errorf("Short =\n%s\nwant\n%s", got, c.want)
+		}
 	}
 }

@@ -135,6 +135,13 @@ func needConfirmation(ios *iostreams.IOStreams, yes bool, command string) error 
 func (o *applyOptions) run(fr *frame) error {
 	f := fr.f
 	pr, t, err := o.prepare(fr)
+	var denied *account.DeniedError
+	if errors.As(err, &denied) {
+		// The plan, then what stops it: one line per permission.
+		view.PlanHeader(f.IO.ErrOut, pr.Live.AccountID, pr.Want)
+		view.PlanHuman(f.IO.ErrOut, pr.Plan, view.Style{Color: f.IO.ColorEnabled()})
+		printDenied(f, denied.Preflight)
+	}
 	if err != nil {
 		return fr.unchanged(err)
 	}
@@ -190,12 +197,27 @@ func stepsJSON(a *account.Applied) []view.StepJSON {
 	return out
 }
 
-// prepare reads the account and computes the plan: from the flags, or from
-// a saved plan, which must still fit the account.
+// prepare reads the account and computes the plan — from the flags, or
+// from a saved plan, which must still fit the account — then asks whether
+// the caller may perform its steps (a *account.DeniedError, with the plan,
+// when not).
 func (o *applyOptions) prepare(fr *frame) (*account.Prepared, *account.Target, error) {
 	if p, ok := fr.prepared.(*preparedApply); ok {
 		return p.pr, p.t, nil
 	}
+	pr, t, err := o.read(fr)
+	if err != nil || !pr.Plan.HasChanges() {
+		return pr, t, err
+	}
+	check := t.CheckPermissions(fr.ctx, pr)
+	if check.Note != "" {
+		fmt.Fprintf(fr.f.IO.ErrOut, "note: %s\n", check.Note)
+	}
+	return pr, t, check.Check()
+}
+
+// read reads the account and computes the plan.
+func (o *applyOptions) read(fr *frame) (*account.Prepared, *account.Target, error) {
 	if o.saved != nil {
 		layout, _ := desired.ParseLayout(o.saved.Layout)
 		t, err := fr.account()

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/operator"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/render"
 )
@@ -31,7 +32,8 @@ func completeFlagValues(root *cobra.Command) {
 		"policy-version": fixed(policysource.Versions()...),
 		"document":       fixed("instance", "user"),
 	}
-	renderFormats := fixed(string(render.CloudFormation), string(render.Terraform), string(render.JSON), string(render.Mermaid), string(render.Dot))
+	renderFormats := fixed(string(render.CloudFormation), string(render.Terraform), string(render.JSON), string(render.Mermaid), string(render.Dot),
+		string(render.OperatorPolicy), string(render.OperatorPolicyCloudFormation), string(render.OperatorPolicyTerraform))
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {
 		for name, fn := range byFlag {
@@ -41,6 +43,7 @@ func completeFlagValues(root *cobra.Command) {
 		}
 		if cmd.Name() == "render" {
 			_ = cmd.RegisterFlagCompletionFunc("format", renderFormats)
+			_ = cmd.RegisterFlagCompletionFunc("commands", fixed(operator.Commands...))
 		}
 		for _, c := range cmd.Commands() {
 			walk(c)

@@ -71,8 +71,8 @@ func (ff *fleetFlags) given(cmd *cobra.Command) (bool, error) {
 	if ff.parallel < 1 || ff.parallel > 64 {
 		return false, usageErrorf("invalid --parallel %d: give 1 to 64 accounts at once", ff.parallel)
 	}
-	if strings.TrimSpace(ff.assumeRole) == "" || strings.ContainsAny(ff.assumeRole, ":* ") {
-		return false, usageErrorf("invalid --assume-role %q: give a role name (or path/name), e.g. OrganizationAccountAccessRole", ff.assumeRole)
+	if err := checkAssumeRole(ff.assumeRole); err != nil {
+		return false, err
 	}
 	if err := ff.spec.Check(); err != nil {
 		return false, &UsageError{Err: err}
@@ -580,4 +580,12 @@ func checkCounts(result []byte) string {
 		}
 	}
 	return fmt.Sprintf("%d passed, %s", pass, note.Count(warn, "warning"))
+}
+
+// checkAssumeRole validates --assume-role: a role name, or path/name.
+func checkAssumeRole(role string) error {
+	if strings.TrimSpace(role) == "" || strings.ContainsAny(role, ":* ") {
+		return usageErrorf("invalid --assume-role %q: give a role name (or path/name), e.g. OrganizationAccountAccessRole", role)
+	}
+	return nil
 }

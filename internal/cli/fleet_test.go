@@ -161,7 +161,7 @@ func TestFleetFailuresAreIsolated(t *testing.T) {
 	for _, a := range d.Accounts {
 		switch a.Account {
 		case noRole:
-			if a.Status != "failed" || a.ExitCode != 1 || !strings.Contains(a.Error, "cannot assume arn:aws:iam::"+noRole+":role/OrganizationAccountAccessRole") || !strings.Contains(a.Error, "AccessDenied") {
+			if a.Status != "failed" || a.ExitCode != 1 || !strings.Contains(a.Error, "cannot assume arn:aws:iam::"+noRole+":role/OrganizationAccountAccessRole") || !strings.Contains(a.Error, "access denied") || !strings.Contains(a.Error, "sts:AssumeRole") {
 				t.Errorf("unassumable account: %+v", a)
 			}
 		case breaks:

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rciam/rciam/internal/account"
+	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/planfile"
 	"github.com/rciam/rciam/internal/view"
@@ -84,12 +86,10 @@ func (o *planOptions) run(fr *frame) error {
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Saved the plan to %s: 'rciam apply %s' applies exactly it, if the account has not changed.\n", o.out, o.out)
 	}
-	if res.PreflightNote != "" {
-		f.Logf("%s", res.PreflightNote)
+	if res.Note != "" {
+		fmt.Fprintf(f.IO.ErrOut, "note: %s\n", res.Note)
 	}
-	if len(res.Denied) > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %s may not call %s: apply may fail where it needs them\n", res.Caller, joinList(res.Denied))
-	}
+	printDenied(f, res.Preflight)
 	if f.JSON() {
 		if err := view.PlanJSON(f.IO.Out, res.Plan); err != nil {
 			return err
@@ -102,4 +102,17 @@ func (o *planOptions) run(fr *frame) error {
 		return &ExitError{Code: 2}
 	}
 	return nil
+}
+
+// printDenied lists, one line each, the permissions the planned steps need
+// that the caller lacks, and how to get the policy that has them.
+func printDenied(f *Factory, p account.Preflight) {
+	if len(p.Denied) == 0 {
+		return
+	}
+	fmt.Fprintf(f.IO.ErrOut, "warning: %s lacks %s the plan needs (apply would stop before its first change):\n", p.Caller, note.Count(len(p.Denied), "permission"))
+	for _, d := range p.Denied {
+		fmt.Fprintf(f.IO.ErrOut, "  %s on %s (%s)\n", d.Action, d.Resource, d.Step)
+	}
+	fmt.Fprintln(f.IO.ErrOut, "  'rciam render --format operator-policy' prints the policy rciam needs.")
 }

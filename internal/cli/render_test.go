@@ -176,3 +176,61 @@ func TestRenderPlaceholderNeedsAccountID(t *testing.T) {
 	rciam(t, nil, runOpts{}, "render").mustCode(t, 1).oneLine(t, "--format")
 	rciam(t, nil, runOpts{}, "render", "--format", "cloudformation", "--with-registration", "--policy-version", "docs-v1").mustCode(t, 1).oneLine(t, "--format terraform")
 }
+
+// render --format operator-policy: offline, scoped by --account-id,
+// --region and --commands, extended by --fleet; bad flags are one line.
+func TestRenderOperatorPolicy(t *testing.T) {
+	t.Parallel()
+	res := rciam(t, nil, runOpts{}, "render", "--format", "operator-policy", "--commands", "verify,plan", "--account-id", "111122223333",
+		"--region", "eu-west-1", "--layout", "rv").mustCode(t, 0)
+	if len(res.calls) != 0 || res.stderr != "" {
+		t.Errorf("%d AWS calls, stderr %q", len(res.calls), res.stderr)
+	}
+	var doc struct {
+		Statement []struct {
+			Sid      string
+			Action   []string
+			Resource []string
+		}
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, res.stdout)
+	}
+	for _, s := range doc.Statement {
+		for _, a := range s.Action {
+			if strings.HasPrefix(a, "iam:Create") || strings.HasPrefix(a, "iam:Delete") || a == "sts:AssumeRole" {
+				t.Errorf("plan and verify need no %s (statement %s)", a, s.Sid)
+			}
+		}
+		for _, r := range s.Resource {
+			if r != "*" && !strings.Contains(r, ":111122223333:") {
+				t.Errorf("statement %s: %s is not scoped to the account", s.Sid, r)
+			}
+			if strings.Contains(r, "secretsmanager") && !strings.Contains(r, ":eu-west-1:") {
+				t.Errorf("statement %s: %s is not scoped to the region", s.Sid, r)
+			}
+		}
+	}
+	fleet := rciam(t, nil, runOpts{}, "render", "--format", "operator-policy", "--fleet", "--assume-role", "platform/Deployer").mustCode(t, 0)
+	if !strings.Contains(fleet.stdout, `"arn:aws:iam::*:role/platform/Deployer"`) {
+		t.Errorf("--fleet --assume-role:\n%s", fleet.stdout)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--commands", "plan,simulate"}, `"simulate"`},
+		{[]string{"--assume-role", "Other"}, "--fleet"},
+		{[]string{"--fleet", "--assume-role", "arn:aws:iam::1:role/x"}, "--assume-role"},
+		{[]string{"--with-registration"}, "--with-registration"},
+		{[]string{"--account-id", "1234"}, "12-digit"},
+		{[]string{"--region", "us_east_1"}, "us_east_1"},
+	} {
+		res := rciam(t, nil, runOpts{}, append([]string{"render", "--format", "operator-policy"}, bad.args...)...).mustCode(t, 1)
+		res.oneLine(t, bad.want)
+		if res.stdout != "" {
+			t.Errorf("%v printed:\n%s", bad.args, res.stdout)
+		}
+	}
+	rciam(t, nil, runOpts{}, "render", "--format", "terraform", "--commands", "plan").mustCode(t, 1).oneLine(t, "--commands", "operator-policy")
+}

@@ -93,18 +93,23 @@ func TestVerifyCleanAccount(t *testing.T) {
 
 // Each kind of drift makes verify exit 1 naming the entity touched, and
 // apply (with --remove-unexpected where needed) repairs it.
-func TestVerifyDetectsAndApplyRepairsDrift(t *testing.T) {
-	t.Parallel()
+// driftCase is one way an account drifts from what rciam made, the
+// resource verify names for it, and whether apply needs
+// --remove-unexpected to repair it.
+type driftCase struct {
+	name     string
+	resource string
+	drift    func(c *iam.Client, sm *secretsmanager.Client, acct *testenv.Account) error
+	remove   bool
+}
+
+// driftCases are the drift kinds apply repairs.
+func driftCases(t testing.TB) []driftCase {
 	ctx := context.Background()
 	pol := func(acct *testenv.Account, name string) *string {
 		return aws.String("arn:aws:iam::" + acct.ID + ":policy/" + name)
 	}
-	cases := []struct {
-		name     string
-		resource string
-		drift    func(c *iam.Client, sm *secretsmanager.Client, acct *testenv.Account) error
-		remove   bool
-	}{
+	return []driftCase{
 		{"user policy detached", "user/redislabs-user", func(c *iam.Client, _ *secretsmanager.Client, a *testenv.Account) error {
 			_, err := c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("redislabs-user"), PolicyArn: pol(a, "RedislabsIAMUserRestrictedPolicy")})
 			return err
@@ -168,6 +173,11 @@ func TestVerifyDetectsAndApplyRepairsDrift(t *testing.T) {
 			return err
 		}, false},
 	}
+}
+
+func TestVerifyDetectsAndApplyRepairsDrift(t *testing.T) {
+	t.Parallel()
+	cases := driftCases(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

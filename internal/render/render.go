@@ -35,13 +35,16 @@ const (
 	Dot            Format = "dot"
 )
 
+// FormatList names the formats for messages and help.
+const FormatList = "cloudformation, terraform, json, mermaid, dot, operator-policy, operator-policy-cloudformation or operator-policy-terraform"
+
 // ParseFormat validates a --format value.
 func ParseFormat(s string) (Format, error) {
 	switch Format(s) {
-	case CloudFormation, Terraform, JSON, Mermaid, Dot:
+	case CloudFormation, Terraform, JSON, Mermaid, Dot, OperatorPolicy, OperatorPolicyCloudFormation, OperatorPolicyTerraform:
 		return Format(s), nil
 	}
-	return "", fmt.Errorf("invalid --format %q: use cloudformation, terraform, json, mermaid or dot", s)
+	return "", fmt.Errorf("invalid --format %q: use %s", s, FormatList)
 }
 
 // Options shape the rendered code.

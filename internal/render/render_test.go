@@ -189,7 +189,7 @@ func TestRegistrationIsTerraformOnly(t *testing.T) {
 			t.Errorf("%s --with-registration: %v", f, err)
 		}
 	}
-	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "cloudformation, terraform, json, mermaid or dot") {
+	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "cloudformation, terraform, json, mermaid, dot, operator-policy") {
 		t.Errorf("ParseFormat(yaml) = %v", err)
 	}
 }

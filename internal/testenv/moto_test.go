@@ -39,3 +39,11 @@ func TestAccountsAreIsolated(t *testing.T) {
 		t.Fatal("role created in account a is visible in account b")
 	}
 }
+
+func TestPythonJSON(t *testing.T) {
+	in := `{"a": NaN, "b": [Infinity, -Infinity, 1.5], "c": "NaN \" Infinity"}`
+	want := `{"a": null, "b": [null, null, 1.5], "c": "NaN \" Infinity"}`
+	if got := string(pythonJSON([]byte(in))); got != want {
+		t.Errorf("pythonJSON = %s, want %s", got, want)
+	}
+}

@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -265,11 +267,6 @@ func (m *Moto) LoginPassword(account string) (string, bool) {
 }
 
 func (m *Moto) readDump(account string) (string, bool) {
-	resp, err := http.Get(m.URL + "/moto-api/data.json")
-	if err != nil {
-		return "", false
-	}
-	defer resp.Body.Close()
 	var dump struct {
 		IAM struct {
 			User []struct {
@@ -279,7 +276,7 @@ func (m *Moto) readDump(account string) (string, bool) {
 			} `json:"User"`
 		} `json:"iam"`
 	}
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&dump) != nil {
+	if !m.dump(&dump) {
 		return "", false
 	}
 	for _, u := range dump.IAM.User {
@@ -353,26 +350,83 @@ func decode(doc string) []byte {
 // only place a key CloudFormation made (Fn::GetAtt SecretAccessKey, which
 // moto does not pass on when it skips the secret) can be read.
 func (m *Moto) AccessKeySecret(keyID string) (string, bool) {
-	for range 5 {
-		resp, err := http.Get(m.URL + "/moto-api/data.json")
-		if err == nil {
-			var dump struct {
-				IAM struct {
-					AccessKey []struct {
-						ID     string `json:"access_key_id"`
-						Secret string `json:"secret_access_key"`
-					} `json:"AccessKey"`
-				} `json:"iam"`
-			}
-			ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&dump) == nil
-			resp.Body.Close()
+	// moto builds the dump from live state: under a busy parallel run it
+	// can fail (HTTP 500) or lag; ask again for a while.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var dump struct {
+			IAM struct {
+				AccessKey []struct {
+					ID     string `json:"access_key_id"`
+					Secret string `json:"secret_access_key"`
+				} `json:"AccessKey"`
+			} `json:"iam"`
+		}
+		if m.dump(&dump) {
 			for _, k := range dump.IAM.AccessKey {
-				if ok && k.ID == keyID {
+				if k.ID == keyID {
 					return k.Secret, true
 				}
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
-	return "", false
+}
+
+// dump decodes moto's state dump into v. Python writes NaN and Infinity
+// for some services' numbers, which JSON lacks: they read as null.
+func (m *Moto) dump(v any) bool {
+	resp, err := http.Get(m.URL + "/moto-api/data.json")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return false
+	}
+	return json.Unmarshal(pythonJSON(body), v) == nil
+}
+
+// pythonJSON replaces the NaN, Infinity and -Infinity tokens Python's json
+// module writes (outside strings) with null.
+func pythonJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(b[i:], []byte(tok)) {
+				out = append(out, "null"...)
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -34,10 +34,15 @@ const (
 	// InvalidClientTokenID is 403 InvalidClientTokenId: STS refusing an
 	// access key it does not know (yet).
 	InvalidClientTokenID
+	// AccessDenied is 403 AccessDenied (Query) / AccessDeniedException
+	// (JSON): IAM policy refusing the request. Fault.Message, when set, is
+	// the message (AWS's: "User: … is not authorized to perform: ACTION
+	// on resource: ARN …").
+	AccessDenied
 )
 
 var kindNames = [...]string{"None", "Latency", "Throttle", "InternalError", "Unavailable",
-	"HTMLNotImplemented", "ResetBeforeForward", "DropAfterForward", "NoSuchEntity", "InvalidClientTokenId"}
+	"HTMLNotImplemented", "ResetBeforeForward", "DropAfterForward", "NoSuchEntity", "InvalidClientTokenId", "AccessDenied"}
 
 func (k Kind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {
@@ -52,6 +57,8 @@ func (k Kind) String() string {
 type Fault struct {
 	Kind  Kind
 	Delay time.Duration
+	// Message replaces the error message of an error kind.
+	Message string
 }
 
 // Request is what a Rule sees of a request. It never holds a body.
@@ -62,6 +69,13 @@ type Request struct {
 	Entity  string // the first of InstanceProfileName, UserName, RoleName, GroupName, PolicyArn, PolicyName, StackName, SecretId, Name given
 	Nth     int    // 1-based count of requests so far with this Service, Action and Entity
 	Attempt int    // the SDK's attempt number (amz-sdk-request header), 0 when absent
+	// Fields are the entity names the request gives (the fields Entity is
+	// chosen from), empty ones left out, and "Tags": "yes" when it sets
+	// tags.
+	Fields map[string]string
+	// Region and AccessKey are the SigV4 credential scope's region and the
+	// access key id that signed the request.
+	Region, AccessKey string
 }
 
 // Rule decides the fault for a request; Fault{} lets it through.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -35,7 +36,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rule != nil {
 		f = rule(req)
 	}
-	msg := ""
+	msg := f.Message
 	if f.Kind == None || f.Kind == Latency {
 		p.mu.Lock()
 		k, m := p.ec.check(c, time.Now())
@@ -64,7 +65,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch f.Kind {
-	case Throttle, InternalError, Unavailable, NoSuchEntity, InvalidClientTokenID:
+	case Throttle, InternalError, Unavailable, NoSuchEntity, InvalidClientTokenID, AccessDenied:
 		ev.Status = errorFor(f.Kind, c, msg).write(w, c, requestID(req.Seq))
 		return
 	case HTMLNotImplemented:
@@ -75,6 +76,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	p.mu.Lock()
+	answer := p.answer
+	p.mu.Unlock()
+	if answer != nil && !c.json {
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			if out, ok := answer(req, form); ok {
+				w.Header().Set("Content-Type", "text/xml")
+				w.Header().Set("Content-Length", fmt.Sprint(len(out)))
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write(out)
+				ev.Status = http.StatusOK
+				return
+			}
+		}
+	}
 	resp, rbody, err := p.forward(r, body)
 	if err != nil {
 		ev.Err = err.Error()

@@ -13,11 +13,12 @@ import (
 // entityFields are the request fields that name an entity, in the order
 // that picks Request.Entity. Values are names or ARNs, never secrets.
 var entityFields = []string{"InstanceProfileName", "UserName", "RoleName", "GroupName",
-	"PolicyArn", "PolicyName", "StackName", "SecretId", "Name"}
+	"PolicyArn", "PolicyName", "StackName", "SecretId", "Name", "RoleArn", "PolicySourceArn", "AccessKeyId"}
 
 // call is what the proxy learns from a request: only names.
 type call struct {
 	service, action, entity string
+	region                  string
 	json                    bool
 	fields                  map[string]string // entityFields present in the request
 	attempt                 int
@@ -26,7 +27,7 @@ type call struct {
 
 func parseCall(r *http.Request, body []byte) call {
 	c := call{fields: map[string]string{}}
-	c.service = serviceOf(r)
+	c.service, c.region = scopeOf(r)
 	target := r.Header.Get("X-Amz-Target")
 	c.json = target != "" || strings.Contains(r.Header.Get("Content-Type"), "application/x-amz-json")
 	if c.json {
@@ -36,9 +37,15 @@ func parseCall(r *http.Request, body []byte) call {
 				c.service = strings.ToLower(target[:i])
 			}
 		}
-		var names struct{ SecretId, Name string }
+		var names struct {
+			SecretId, Name string
+			Tags           []json.RawMessage
+		}
 		if json.Unmarshal(body, &names) == nil {
 			c.fields["SecretId"], c.fields["Name"] = names.SecretId, names.Name
+			if len(names.Tags) > 0 {
+				c.fields["Tags"] = "yes"
+			}
 		}
 	} else {
 		form := r.URL.Query()
@@ -52,6 +59,9 @@ func parseCall(r *http.Request, body []byte) call {
 		c.action = form.Get("Action")
 		for _, k := range entityFields {
 			c.fields[k] = form.Get(k)
+		}
+		if form.Get("Tags.member.1.Key") != "" {
+			c.fields["Tags"] = "yes"
 		}
 	}
 	for _, k := range entityFields {
@@ -85,10 +95,10 @@ func accessKeyOf(r *http.Request) string {
 	return ""
 }
 
-// serviceOf reads the signing name from the SigV4 credential scope
-// (Credential=AKID/date/region/service/aws4_request), in the Authorization
-// header or a presigned query.
-func serviceOf(r *http.Request) string {
+// scopeOf reads the signing name and region from the SigV4 credential
+// scope (Credential=AKID/date/region/service/aws4_request), in the
+// Authorization header or a presigned query.
+func scopeOf(r *http.Request) (service, region string) {
 	cred := ""
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		if i := strings.Index(auth, "Credential="); i >= 0 {
@@ -101,9 +111,9 @@ func serviceOf(r *http.Request) string {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
 	if parts := strings.Split(cred, "/"); len(parts) == 5 {
-		return parts[3]
+		return parts[3], parts[2]
 	}
-	return ""
+	return "", ""
 }
 
 var queryNamespaces = map[string]string{
@@ -132,6 +142,11 @@ func errorFor(k Kind, c call, msg string) awsError {
 		return awsError{status: 503, code: "ServiceUnavailable", message: "Service is unavailable. Please try again later."}
 	case InvalidClientTokenID:
 		return awsError{status: 403, sender: true, code: "InvalidClientTokenId", message: msg}
+	case AccessDenied:
+		if msg == "" {
+			msg = fmt.Sprintf("User is not authorized to perform: %s:%s", c.service, c.action)
+		}
+		return awsError{status: 403, sender: true, code: "AccessDenied", message: msg, jsonCode: "AccessDeniedException"}
 	default: // NoSuchEntity
 		if msg == "" {
 			msg = fmt.Sprintf("The entity %s cannot be found.", c.entity)

@@ -33,6 +33,7 @@ type Proxy struct {
 	inflight sync.WaitGroup
 	rule     Rule
 	hook     func(seq int, r Request) bool
+	answer   Answerer
 	ec       consistency
 	seen     map[string]int // Nth counters by service/action/entity
 	timeline []Event
@@ -168,6 +169,19 @@ func (p *Proxy) AfterEffect(hook func(seq int, r Request) (dropResponse bool)) {
 	p.hook = hook
 }
 
+// Answerer plays an operation the emulator lacks: given a Query-protocol
+// request's form, it returns the XML body of a 200 answer and true, or
+// false to let the request through.
+type Answerer func(r Request, form url.Values) (body []byte, ok bool)
+
+// Answer sets the Answerer consulted for requests that get no fault; nil
+// removes it.
+func (p *Proxy) Answer(a Answerer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answer = a
+}
+
 // Timeline returns the events so far, in order of arrival.
 func (p *Proxy) Timeline() []Event {
 	p.mu.Lock()
@@ -187,7 +201,7 @@ func (p *Proxy) Count() int {
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rule, p.hook, p.ec = nil, nil, consistency{}
+	p.rule, p.hook, p.answer, p.ec = nil, nil, nil, consistency{}
 	p.seen = map[string]int{}
 	p.timeline = nil
 	p.gen++
@@ -200,7 +214,7 @@ func (p *Proxy) admit(c call, start time.Time) (Request, Rule, int) {
 	key := c.service + "\x00" + c.action + "\x00" + c.entity
 	p.seen[key]++
 	req := Request{Seq: len(p.timeline) + 1, Service: c.service, Action: c.action,
-		Entity: c.entity, Nth: p.seen[key], Attempt: c.attempt}
+		Entity: c.entity, Nth: p.seen[key], Attempt: c.attempt, Fields: c.fields, Region: c.region, AccessKey: c.accessKey}
 	p.timeline = append(p.timeline, Event{Request: req, Start: start})
 	return req, p.rule, p.gen
 }
