@@ -145,7 +145,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"plan", "--layout", ""}, "cloud rv"},
 		{[]string{"plan", "--output", ""}, "text json"},
 		{[]string{"verify", "--output", ""}, "text json junit sarif"},
-		{[]string{"render", "--format", ""}, "cloudformation terraform json mermaid dot"},
+		{[]string{"render", "--format", ""}, "cloudformation terraform json mermaid dot operator-policy operator-policy-cloudformation operator-policy-terraform"},
+		{[]string{"render", "--commands", ""}, "plan apply verify outputs register rotate-key destroy"},
 		{[]string{"apply", "--profile", ""}, "default redis-byoc"},
 		{[]string{"policy", "show", "docs-v1", "--document", ""}, "instance user"},
 	} {

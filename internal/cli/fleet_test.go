@@ -35,6 +35,20 @@ func needOrg(t *testing.T, perOU ...int) *testenv.Organization {
 	return moto.NewOrganization(t, perOU...)
 }
 
+// ownMoto starts a moto_server for one test and stops it after.
+func ownMoto(t *testing.T) *testenv.Moto {
+	t.Helper()
+	if moto == nil {
+		t.Skip("moto_server not available")
+	}
+	m, err := testenv.StartMoto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	return m
+}
+
 // fleetDoc is a fleet run's JSON, read independently of the view types.
 type fleetDoc struct {
 	Schema   int

@@ -138,11 +138,10 @@ func (r result) oneLine(t *testing.T, want ...string) {
 func writes(calls []awsclient.Call) []string {
 	var out []string
 	for _, c := range calls {
-		op := c.Operation
-		if strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "Simulate") {
+		if readOnly(c.Operation) {
 			continue
 		}
-		out = append(out, c.Service+"."+op)
+		out = append(out, c.Service+"."+c.Operation)
 	}
 	return out
 }

@@ -133,6 +133,7 @@ func TestPreflightChecksThePlannedSteps(t *testing.T) {
 	rciam(t, via, runOpts{}, "apply", "--yes").mustCode(t, 0)
 }
 
+// readOnly reports an operation that changes nothing.
 func readOnly(action string) bool {
 	for _, p := range []string{"Get", "List", "Describe", "Simulate"} {
 		if strings.HasPrefix(action, p) {

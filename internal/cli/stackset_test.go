@@ -25,7 +25,11 @@ type stackSetDoc struct {
 // nothing; stackset delete removes the instances and the set.
 func TestStackSetSelfManaged(t *testing.T) {
 	t.Parallel()
-	org := needOrg(t, 5)
+	// A moto_server of its own: the test reads key secrets from moto's
+	// model dump, which answers 500 once any tracked user was deleted —
+	// as other tests on the shared server do (docs/emulator.md).
+	m := ownMoto(t)
+	org := m.NewOrganization(t, 5)
 	mgmt, members := org.Management, org.Members[org.OUs[0]]
 	targets := strings.Join(members, ",")
 
@@ -48,7 +52,7 @@ func TestStackSetSelfManaged(t *testing.T) {
 
 	body := rciam(t, nil, runOpts{}, "render", "--format", "cloudformation", "--policy-version", "docs-v1").mustCode(t, 0).stdout
 	for _, id := range members {
-		fillStackSetInstance(t, org.Member(t, id), body)
+		fillStackSetInstance(t, m, org.Member(t, id), body)
 	}
 	v := readFleet(t, rciam(t, mgmt, runOpts{}, "verify", "--accounts", targets, "--policy-version", "docs-v1", "--output", "json").mustCode(t, 0))
 	if v.Summary["ok"] != 5 {
@@ -89,7 +93,7 @@ func TestStackSetSelfManaged(t *testing.T) {
 // fillStackSetInstance makes, in one account, what moto's CloudFormation
 // skips of the template (docs/emulator.md): the user's tags and login
 // profile, and both secrets as the template writes them.
-func fillStackSetInstance(t *testing.T, acct *testenv.Account, body string) {
+func fillStackSetInstance(t *testing.T, m *testenv.Moto, acct *testenv.Account, body string) {
 	t.Helper()
 	var tpl renderedTemplate
 	if err := json.Unmarshal([]byte(body), &tpl); err != nil {
@@ -107,7 +111,7 @@ func fillStackSetInstance(t *testing.T, acct *testenv.Account, body string) {
 		t.Fatalf("account %s: keys %v (%v), key reference %v", acct.ID, keys, err, keyRef)
 	}
 	keyID := aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId)
-	keySecretValue, ok := moto.AccessKeySecret(keyID)
+	keySecretValue, ok := m.AccessKeySecret(keyID)
 	if !ok {
 		t.Fatalf("no secret for key %s in moto's dump", keyID)
 	}
