@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/desired"
@@ -76,14 +73,11 @@ func (t *Target) Plan(ctx context.Context, sel policysource.Selection, layout de
 	return &PlanResult{Prepared: p, Preflight: t.CheckPermissions(ctx, p)}, nil
 }
 
-// simulateConcurrency bounds the simulations in flight: one per resource,
-// all in one round.
-const simulateConcurrency = 8
-
 // CheckPermissions asks, where the endpoint has
 // iam:SimulatePrincipalPolicy, whether the caller may perform exactly the
-// planned steps: one simulation per resource ARN with the actions its steps
-// send, all at once (one round). Nothing planned, nothing asked.
+// planned steps: one simulation of every action the steps send on every
+// resource they act on (one request, one round), read pair by pair.
+// Nothing planned, nothing asked.
 func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 	res := Preflight{Caller: principalARN(p.Live.CallerARN)}
 	needs := operator.StepNeeds(p.Plan, p.Live)
@@ -94,86 +88,58 @@ func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 		res.Note = fmt.Sprintf("permissions not checked before the first change: the caller %s is not an IAM user or role", p.Live.CallerARN)
 		return res
 	}
-	byResource := map[string][]operator.Need{}
-	var order []string
-	for _, n := range needs {
-		if byResource[n.Resource] == nil {
-			order = append(order, n.Resource)
-		}
-		byResource[n.Resource] = append(byResource[n.Resource], n)
-	}
-	var mu sync.Mutex
-	var firstErr error
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(simulateConcurrency)
-	for _, resource := range order {
-		g.Go(func() error {
-			denied, err := t.simulate(gctx, res.Caller, resource, byResource[resource])
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			res.Denied = append(res.Denied, denied...)
-			return nil
-		})
-	}
-	_ = g.Wait()
+	allowed, err := t.simulate(ctx, res.Caller, needs)
 	switch {
-	case firstErr == nil:
-	case awsclient.IsUnavailable(firstErr):
-		res.Denied, res.Note = nil, "permissions not checked before the first change: this endpoint does not implement iam:SimulatePrincipalPolicy"
+	case awsclient.IsUnavailable(err):
+		res.Note = "permissions not checked before the first change: this endpoint does not implement iam:SimulatePrincipalPolicy"
+	case err != nil:
+		res.Note = "permissions not checked before the first change: iam:SimulatePrincipalPolicy: " + awsclient.Short(err)
 	default:
-		res.Denied, res.Note = nil, "permissions not checked before the first change: iam:SimulatePrincipalPolicy: "+awsclient.Short(firstErr)
+		for _, n := range needs {
+			if !allowed[pair(n.Action, n.Resource)] {
+				res.Denied = append(res.Denied, n)
+			}
+		}
 	}
-	sort.SliceStable(res.Denied, func(i, j int) bool {
-		return index(order, res.Denied[i].Resource) < index(order, res.Denied[j].Resource)
-	})
 	return res
 }
 
-func index(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
-}
+func pair(action, resource string) string { return strings.ToLower(action) + " " + resource }
 
-// simulate asks about the actions needs send on one resource and returns
-// the needs not allowed.
-func (t *Target) simulate(ctx context.Context, caller, resource string, needs []operator.Need) ([]operator.Need, error) {
-	var actions []string
+// simulate asks about every action of needs on every resource of needs
+// and returns the allowed action-resource pairs (pair).
+func (t *Target) simulate(ctx context.Context, caller string, needs []operator.Need) (map[string]bool, error) {
+	var actions, resources []string
 	for _, n := range needs {
 		if !slices.Contains(actions, n.Action) {
 			actions = append(actions, n.Action)
 		}
+		if !slices.Contains(resources, n.Resource) {
+			resources = append(resources, n.Resource)
+		}
 	}
-	out, err := t.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
-		PolicySourceArn: aws.String(caller), ActionNames: actions, ResourceArns: []string{resource}})
-	if err != nil {
-		return nil, err
-	}
+	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(caller), ActionNames: actions, ResourceArns: resources}
 	allowed := map[string]bool{}
-	for _, e := range out.EvaluationResults {
-		decision := e.EvalDecision
-		for _, rr := range e.ResourceSpecificResults {
-			if aws.ToString(rr.EvalResourceName) == resource {
-				decision = rr.EvalResourceDecision
+	for {
+		out, err := t.IAM.SimulatePrincipalPolicy(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range out.EvaluationResults {
+			action := aws.ToString(e.EvalActionName)
+			if len(e.ResourceSpecificResults) == 0 {
+				allowed[pair(action, aws.ToString(e.EvalResourceName))] = e.EvalDecision == iamtypes.PolicyEvaluationDecisionTypeAllowed
+				continue
+			}
+			for _, rr := range e.ResourceSpecificResults {
+				allowed[pair(action, aws.ToString(rr.EvalResourceName))] = rr.EvalResourceDecision == iamtypes.PolicyEvaluationDecisionTypeAllowed
 			}
 		}
-		if decision == iamtypes.PolicyEvaluationDecisionTypeAllowed {
-			allowed[strings.ToLower(aws.ToString(e.EvalActionName))] = true
+		if !out.IsTruncated || out.Marker == nil {
+			return allowed, nil
 		}
+		in.Marker = out.Marker
 	}
-	var denied []operator.Need
-	for _, n := range needs {
-		if !allowed[strings.ToLower(n.Action)] {
-			denied = append(denied, n)
-		}
-	}
-	return denied, nil
 }
 
 // principalARN maps a caller ARN to the IAM principal to simulate: users as
