@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func operatorPolicy(t *testing.T, drop ...string) []byte {
 	}
 	kept := doc.Statement[:0]
 	for _, s := range doc.Statement {
-		if !containsString(drop, fmt.Sprint(s["Sid"])) {
+		if !slices.Contains(drop, fmt.Sprint(s["Sid"])) {
 			kept = append(kept, s)
 		}
 	}
@@ -52,15 +53,6 @@ func operatorPolicy(t *testing.T, drop ...string) []byte {
 	doc.Statement = kept
 	b, _ := json.Marshal(doc)
 	return b
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // simulating makes p answer iam:SimulatePrincipalPolicy for acct's
@@ -96,6 +88,20 @@ func TestPreflightChecksThePlannedSteps(t *testing.T) {
 	}
 	if !strings.Contains(plan.stdout, "Plan: 10 to create") {
 		t.Errorf("plan not shown:\n%s", plan.stdout)
+	}
+
+	var pj struct {
+		Permissions struct {
+			Checked bool
+			Denied  []struct{ Action, Resource, Step string }
+		}
+	}
+	if err := json.Unmarshal([]byte(rciam(t, via, runOpts{}, "plan", "--output", "json").mustCode(t, 0).stdout), &pj); err != nil {
+		t.Fatal(err)
+	}
+	if !pj.Permissions.Checked || len(pj.Permissions.Denied) != 1 || pj.Permissions.Denied[0].Action != "iam:PassRole" ||
+		pj.Permissions.Denied[0].Resource != "arn:aws:iam::"+acct.ID+":role/"+r.NodeRoleName {
+		t.Errorf("plan JSON permissions: %+v", pj.Permissions)
 	}
 
 	before := p.Count()

@@ -91,7 +91,7 @@ func (o *planOptions) run(fr *frame) error {
 	}
 	printDenied(f, res.Preflight)
 	if f.JSON() {
-		if err := view.PlanJSON(f.IO.Out, res.Plan); err != nil {
+		if err := view.PlanJSON(f.IO.Out, res.Plan, permissionsJSON(res)); err != nil {
 			return err
 		}
 	} else {
@@ -115,4 +115,17 @@ func printDenied(f *Factory, p account.Preflight) {
 		fmt.Fprintf(f.IO.ErrOut, "  %s on %s (%s)\n", d.Action, d.Resource, d.Step)
 	}
 	fmt.Fprintln(f.IO.ErrOut, "  'rciam render --format operator-policy' prints the policy rciam needs.")
+}
+
+// permissionsJSON is the pre-flight's answer as plan's JSON gives it (nil
+// when nothing was planned, so nothing was asked).
+func permissionsJSON(res *account.PlanResult) *view.PermissionsJSON {
+	if !res.Plan.HasChanges() {
+		return nil
+	}
+	out := &view.PermissionsJSON{Checked: res.Note == "", Caller: res.Caller, Note: res.Note, Denied: []view.DeniedJSON{}}
+	for _, d := range res.Denied {
+		out.Denied = append(out.Denied, view.DeniedJSON{Action: d.Action, Resource: d.Resource, Step: d.Step})
+	}
+	return out
 }

@@ -88,6 +88,24 @@ type planJSON struct {
 	Counts       countsJSON   `json:"counts"`
 	Changes      []changeJSON `json:"changes"`
 	Warnings     []detailJSON `json:"warnings"`
+	// Permissions is the pre-flight's answer (nil: nothing was planned).
+	Permissions *PermissionsJSON `json:"permissions,omitempty"`
+}
+
+// PermissionsJSON is what plan learned of the caller's permissions for the
+// planned steps: checked, and what is denied, or why it was not checked.
+type PermissionsJSON struct {
+	Checked bool         `json:"checked"`
+	Caller  string       `json:"caller,omitempty"`
+	Note    string       `json:"note,omitempty"`
+	Denied  []DeniedJSON `json:"denied"`
+}
+
+// DeniedJSON is one permission a planned step needs that the caller lacks.
+type DeniedJSON struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	Step     string `json:"step"`
 }
 
 type countsJSON struct {
@@ -123,11 +141,11 @@ func details(lines []note.Line) []detailJSON {
 }
 
 // PlanJSON writes the plan as JSON.
-func PlanJSON(w io.Writer, p *plan.Plan) error {
+func PlanJSON(w io.Writer, p *plan.Plan, perm *PermissionsJSON) error {
 	create, update, del := p.Counts()
 	out := planJSON{Schema: Schema, Account: p.Account, Layout: string(p.Layout), PolicySource: p.Source,
 		Counts:  countsJSON{Create: create, Update: update, Delete: del, NoOp: len(p.Changes) - create - update - del},
-		Changes: []changeJSON{}, Warnings: details(p.Warnings)}
+		Changes: []changeJSON{}, Warnings: details(p.Warnings), Permissions: perm}
 	for _, c := range p.Changes {
 		out.Changes = append(out.Changes, changeJSON{Resource: c.Address.String(), Action: c.Action.String(), Details: details(c.Details)})
 	}

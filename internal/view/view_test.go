@@ -44,7 +44,7 @@ func planText(t *testing.T, d *desired.Set, l *live.State) []byte {
 	PlanHeader(&b, l.AccountID, d)
 	PlanHuman(&b, p, Style{})
 	b.WriteString("--- json\n")
-	if err := PlanJSON(&b, p); err != nil {
+	if err := PlanJSON(&b, p, nil); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
