@@ -59,6 +59,10 @@ type Preflight struct {
 	Caller string
 	// Denied are the planned steps' permissions the caller lacks.
 	Denied []operator.Need
+	// Undecided are those the simulation could not decide: a condition
+	// needs a context key it was not given (aws:RequestedRegion, …).
+	// They do not stop apply.
+	Undecided []operator.Need
 	// Note says why the question could not be asked ("" when it was).
 	Note string
 }
@@ -80,6 +84,13 @@ func (t *Target) Plan(ctx context.Context, sel policysource.Selection, layout de
 // Nothing planned, nothing asked.
 func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 	res := Preflight{Caller: principalARN(p.Live.CallerARN)}
+	if i := strings.Index(res.Caller, ":role/"); i >= 0 {
+		// The session's ARN drops the role's path (SSO roles live under
+		// /aws-reserved/…); the account read has the role's own ARN.
+		if role := p.Live.Roles[strings.ToLower(res.Caller[i+len(":role/"):])]; role != nil && role.ARN != "" {
+			res.Caller = role.ARN
+		}
+	}
 	needs := operator.StepNeeds(p.Plan, p.Live)
 	if len(needs) == 0 {
 		return res
@@ -88,7 +99,7 @@ func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 		res.Note = fmt.Sprintf("permissions not checked before the first change: the caller %s is not an IAM user or role", p.Live.CallerARN)
 		return res
 	}
-	allowed, err := t.simulate(ctx, res.Caller, needs)
+	decided, err := t.simulate(ctx, res.Caller, needs)
 	switch {
 	case awsclient.IsUnavailable(err):
 		res.Note = "permissions not checked before the first change: this endpoint does not implement iam:SimulatePrincipalPolicy"
@@ -96,7 +107,10 @@ func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 		res.Note = "permissions not checked before the first change: iam:SimulatePrincipalPolicy: " + awsclient.Short(err)
 	default:
 		for _, n := range needs {
-			if !allowed[pair(n.Action, n.Resource)] {
+			switch d, ok := decided[pair(n.Action, n.Resource)]; {
+			case !ok || d == undecided:
+				res.Undecided = append(res.Undecided, n)
+			case d == refused:
 				res.Denied = append(res.Denied, n)
 			}
 		}
@@ -104,11 +118,20 @@ func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 	return res
 }
 
+// decision is the simulation's answer for one action on one resource.
+type decision int
+
+const (
+	permitted decision = iota
+	refused
+	undecided // not allowed, but a condition lacked a context key
+)
+
 func pair(action, resource string) string { return strings.ToLower(action) + " " + resource }
 
 // simulate asks about every action of needs on every resource of needs
-// and returns the allowed action-resource pairs (pair).
-func (t *Target) simulate(ctx context.Context, caller string, needs []operator.Need) (map[string]bool, error) {
+// and returns the decision for each action-resource pair (pair).
+func (t *Target) simulate(ctx context.Context, caller string, needs []operator.Need) (map[string]decision, error) {
 	var actions, resources []string
 	for _, n := range needs {
 		if !slices.Contains(actions, n.Action) {
@@ -118,27 +141,38 @@ func (t *Target) simulate(ctx context.Context, caller string, needs []operator.N
 			resources = append(resources, n.Resource)
 		}
 	}
-	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(caller), ActionNames: actions, ResourceArns: resources}
-	allowed := map[string]bool{}
+	// Every action on every resource; results may come in pages.
+	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(caller), ActionNames: actions, ResourceArns: resources,
+		MaxItems: aws.Int32(1000)}
+	out := map[string]decision{}
+	judge := func(d iamtypes.PolicyEvaluationDecisionType, missing []string) decision {
+		switch {
+		case d == iamtypes.PolicyEvaluationDecisionTypeAllowed:
+			return permitted
+		case len(missing) > 0:
+			return undecided
+		}
+		return refused
+	}
 	for {
-		out, err := t.IAM.SimulatePrincipalPolicy(ctx, in)
+		page, err := t.IAM.SimulatePrincipalPolicy(ctx, in)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range out.EvaluationResults {
+		for _, e := range page.EvaluationResults {
 			action := aws.ToString(e.EvalActionName)
 			if len(e.ResourceSpecificResults) == 0 {
-				allowed[pair(action, aws.ToString(e.EvalResourceName))] = e.EvalDecision == iamtypes.PolicyEvaluationDecisionTypeAllowed
+				out[pair(action, aws.ToString(e.EvalResourceName))] = judge(e.EvalDecision, e.MissingContextValues)
 				continue
 			}
 			for _, rr := range e.ResourceSpecificResults {
-				allowed[pair(action, aws.ToString(rr.EvalResourceName))] = rr.EvalResourceDecision == iamtypes.PolicyEvaluationDecisionTypeAllowed
+				out[pair(action, aws.ToString(rr.EvalResourceName))] = judge(rr.EvalResourceDecision, append(rr.MissingContextValues, e.MissingContextValues...))
 			}
 		}
-		if !out.IsTruncated || out.Marker == nil {
-			return allowed, nil
+		if !page.IsTruncated || page.Marker == nil {
+			return out, nil
 		}
-		in.Marker = out.Marker
+		in.Marker = page.Marker
 	}
 }
 
@@ -171,8 +205,14 @@ func (e *DeniedError) Error() string {
 	for i, d := range e.Denied {
 		items[i] = d.String()
 	}
-	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (%s): grant them; 'rciam render --format operator-policy' prints the policy rciam needs",
-		e.Caller, note.Count(len(e.Denied), "permission"), note.List(items, true))
+	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (%s): grant them; %s",
+		e.Caller, note.Count(len(e.Denied), "permission"), note.List(items, true), awsclient.OperatorPolicyHint)
+}
+
+// Summary is Error without the list, for where the list was printed.
+func (e *DeniedError) Summary() string {
+	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (listed above): grant them; %s",
+		e.Caller, note.Count(len(e.Denied), "permission"), awsclient.OperatorPolicyHint)
 }
 
 // Check returns a *DeniedError when the pre-flight found permissions

@@ -100,9 +100,12 @@ func (t *Target) gatherEvidence(ctx context.Context, want func(*live.State) (*de
 		<-done
 		// A value the caller may not read cannot be checked: exit 3,
 		// not a failure of the account.
-		for name, err := range map[string]error{r.KeySecretName: ev.KeySecretErr, r.PasswordSecretName: ev.PasswordSecretErr} {
-			if awsclient.IsAccessDenied(err) {
-				return awsclient.Wrap("read secret "+name, err)
+		for _, s := range []struct {
+			name string
+			err  error
+		}{{r.KeySecretName, ev.KeySecretErr}, {r.PasswordSecretName, ev.PasswordSecretErr}} {
+			if awsclient.IsAccessDenied(s.err) {
+				return awsclient.Wrap("read secret "+s.name, s.err)
 			}
 		}
 		return nil

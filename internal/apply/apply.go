@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/note"
@@ -159,6 +160,7 @@ func (e *Executor) Run(ctx context.Context, p *plan.Plan) (*Result, error) {
 
 	res := &Result{NewKeyID: e.bag.keyID}
 	var first error
+	denied := false
 	for _, s := range p.Steps {
 		st := states[s.ID]
 		switch {
@@ -173,13 +175,14 @@ func (e *Executor) Run(ctx context.Context, p *plan.Plan) (*Result, error) {
 			if first == nil {
 				first = st.err
 			}
+			denied = denied || awsclient.IsAccessDenied(st.err)
 		}
 	}
 	if ctx.Err() != nil && first == nil {
 		first = ctx.Err()
 	}
 	if first != nil {
-		return res, &RunError{First: first, Failed: len(res.Failed), NotRun: len(res.Skipped) + len(res.Cancelled), Result: res}
+		return res, &RunError{First: first, Failed: len(res.Failed), NotRun: len(res.Skipped) + len(res.Cancelled), Result: res, Denied: denied}
 	}
 	return res, nil
 }
@@ -193,12 +196,18 @@ type RunError struct {
 	// Result is what the run did and did not do, for the summary a command
 	// prints when it stops early.
 	Result *Result
+	// Denied is set when AWS refused a step for want of a permission.
+	Denied bool
 }
 
 func (e *RunError) Error() string {
 	msg := e.First.Error()
+	next := "run apply again to finish"
+	if e.Denied {
+		next = "grant the missing permissions, then run apply again"
+	}
 	if e.NotRun > 0 || e.Failed > 1 {
-		msg += fmt.Sprintf(" (%s failed, %d not run; run apply again to finish)", note.Count(e.Failed, "step"), e.NotRun)
+		msg += fmt.Sprintf(" (%s failed, %d not run; %s)", note.Count(e.Failed, "step"), e.NotRun, next)
 	}
 	return msg
 }

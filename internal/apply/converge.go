@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -66,7 +67,8 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 		if ctx.Err() != nil {
 			return nil, runErr
 		}
-		if runErr != nil && awsclient.IsAccessDenied(runErr) {
+		var re *RunError
+		if runErr != nil && (awsclient.IsAccessDenied(runErr) || errors.As(runErr, &re) && re.Denied) {
 			// Permissions do not change by trying again: the run ends
 			// with what it did.
 			return nil, runErr

@@ -207,8 +207,11 @@ const OperatorPolicyHint = "'rciam render --format operator-policy' prints the p
 // and where to find the permissions rciam needs.
 func accessDenied(err error, ae smithy.APIError) string {
 	var caller, action, resource, why string
-	if m := deniedPattern.FindStringSubmatch(strings.TrimSpace(oneLine(ae.ErrorMessage()))); m != nil {
+	msg := strings.TrimSpace(oneLine(ae.ErrorMessage()))
+	if m := deniedPattern.FindStringSubmatch(msg); m != nil {
 		caller, action, resource, why = m[1], m[2], m[3], m[4]
+	} else if msg != "" {
+		why = "AWS: " + strings.TrimSuffix(msg, ".") // e.g. a KMS key the caller may not use
 	}
 	if action == "" {
 		var oe *smithy.OperationError
@@ -220,11 +223,11 @@ func accessDenied(err error, ae smithy.APIError) string {
 		caller = "the caller"
 	}
 	if resource == "" {
-		resource = "the resource (AWS did not name it)"
+		resource = "a resource AWS did not name"
 	}
-	msg := fmt.Sprintf("access denied: %s may not perform %s on %s", caller, action, resource)
+	line := fmt.Sprintf("access denied: %s may not perform %s on %s", caller, action, resource)
 	if why != "" {
-		msg += " (" + why + ")"
+		line += " (" + why + ")"
 	}
-	return msg + "; " + OperatorPolicyHint
+	return line + "; " + OperatorPolicyHint
 }

@@ -58,7 +58,7 @@ func TestShortAccessDenied(t *testing.T) {
 			"access denied: arn:aws:iam::111122223333:user/ops may not perform iam:CreateRole on arn:aws:iam::111122223333:role/redislabs-role (because no identity-based policy allows the iam:CreateRole action); 'rciam render --format operator-policy' prints the policy rciam needs"},
 		{&smithy.OperationError{ServiceID: "Organizations", OperationName: "ListParents", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
 			Message: "You don't have permissions to access this resource."}},
-			"access denied: the caller may not perform organizations:ListParents on the resource (AWS did not name it); 'rciam render --format operator-policy' prints the policy rciam needs"},
+			"access denied: the caller may not perform organizations:ListParents on a resource AWS did not name (AWS: You don't have permissions to access this resource); 'rciam render --format operator-policy' prints the policy rciam needs"},
 		{&smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
 			Message: "User: arn:aws:sts::111122223333:assumed-role/ops/s is not authorized to perform: secretsmanager:GetSecretValue on resource: /redislabsuser/password with an explicit deny in a service control policy"}},
 			"access denied: arn:aws:sts::111122223333:assumed-role/ops/s may not perform secretsmanager:GetSecretValue on /redislabsuser/password (with an explicit deny in a service control policy); 'rciam render --format operator-policy' prints the policy rciam needs"},

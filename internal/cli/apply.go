@@ -140,7 +140,11 @@ func (o *applyOptions) run(fr *frame) error {
 		// The plan, then what stops it: one line per permission.
 		view.PlanHeader(f.IO.ErrOut, pr.Live.AccountID, pr.Want)
 		view.PlanHuman(f.IO.ErrOut, pr.Plan, view.Style{Color: f.IO.ColorEnabled()})
-		printDenied(f, denied.Preflight)
+		reportDenied(f.IO.ErrOut, denied.Preflight, "apply stops before its first change")
+		if fr.member != nil {
+			return err // a fleet run's account: its one line holds the list
+		}
+		return errors.New(denied.Summary())
 	}
 	if err != nil {
 		return fr.unchanged(err)
@@ -210,9 +214,7 @@ func (o *applyOptions) prepare(fr *frame) (*account.Prepared, *account.Target, e
 		return pr, t, err
 	}
 	check := t.CheckPermissions(fr.ctx, pr)
-	if check.Note != "" {
-		fmt.Fprintf(fr.f.IO.ErrOut, "note: %s\n", check.Note)
-	}
+	reportChecked(fr.f.IO.ErrOut, check)
 	return pr, t, check.Check()
 }
 

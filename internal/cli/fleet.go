@@ -22,6 +22,7 @@ import (
 	"github.com/rciam/rciam/internal/fleet"
 	"github.com/rciam/rciam/internal/iostreams"
 	"github.com/rciam/rciam/internal/note"
+	"github.com/rciam/rciam/internal/operator"
 	"github.com/rciam/rciam/internal/organization"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/policysource"
@@ -50,7 +51,7 @@ func (ff *fleetFlags) bind(cmd *cobra.Command, withNames bool) {
 	fl.BoolVar(&ff.spec.Organization, "organization", false, "run on every ACTIVE account of the caller's organization")
 	fl.StringArrayVar(&ff.spec.OUs, "ou", nil, "run on every ACTIVE account under this OU, nested OUs included (repeatable)")
 	fl.StringSliceVar(&ff.spec.Exclude, "exclude", nil, "leave these accounts out of the targets")
-	fl.StringVar(&ff.assumeRole, "assume-role", "OrganizationAccountAccessRole", "role assumed in each target account other than the caller's")
+	fl.StringVar(&ff.assumeRole, "assume-role", operator.DefaultMemberRole, "role assumed in each target account other than the caller's")
 	fl.StringVar(&ff.externalID, "external-id", "", "external id to pass when assuming --assume-role")
 	fl.IntVar(&ff.parallel, "parallel", 8, "accounts run at once, 1-64")
 	if withNames {

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/account"
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/planfile"
@@ -86,10 +88,8 @@ func (o *planOptions) run(fr *frame) error {
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Saved the plan to %s: 'rciam apply %s' applies exactly it, if the account has not changed.\n", o.out, o.out)
 	}
-	if res.Note != "" {
-		fmt.Fprintf(f.IO.ErrOut, "note: %s\n", res.Note)
-	}
-	printDenied(f, res.Preflight)
+	reportChecked(f.IO.ErrOut, res.Preflight)
+	reportDenied(f.IO.ErrOut, res.Preflight, "apply would stop before its first change")
 	if f.JSON() {
 		if err := view.PlanJSON(f.IO.Out, res.Plan, permissionsJSON(res)); err != nil {
 			return err
@@ -104,17 +104,34 @@ func (o *planOptions) run(fr *frame) error {
 	return nil
 }
 
-// printDenied lists, one line each, the permissions the planned steps need
-// that the caller lacks, and how to get the policy that has them.
-func printDenied(f *Factory, p account.Preflight) {
+// reportChecked says, one line each, when the caller's permissions could
+// not be checked before the first change, and which the simulation could
+// not decide.
+func reportChecked(w io.Writer, p account.Preflight) {
+	if p.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", p.Note)
+	}
+	if len(p.Undecided) > 0 {
+		items := make([]string, len(p.Undecided))
+		for i, n := range p.Undecided {
+			items[i] = n.String()
+		}
+		fmt.Fprintf(w, "note: the simulation could not decide %s (a condition needs context it was not given): not checked\n", note.List(items, true))
+	}
+}
+
+// reportDenied lists, one line each, the permissions the planned steps
+// need that the caller lacks, what that means, and how to get the policy
+// that has them.
+func reportDenied(w io.Writer, p account.Preflight, means string) {
 	if len(p.Denied) == 0 {
 		return
 	}
-	fmt.Fprintf(f.IO.ErrOut, "warning: %s lacks %s the plan needs (apply would stop before its first change):\n", p.Caller, note.Count(len(p.Denied), "permission"))
+	fmt.Fprintf(w, "warning: %s lacks %s the plan needs (%s):\n", p.Caller, note.Count(len(p.Denied), "permission"), means)
 	for _, d := range p.Denied {
-		fmt.Fprintf(f.IO.ErrOut, "  %s on %s (%s)\n", d.Action, d.Resource, d.Step)
+		fmt.Fprintf(w, "  %s on %s (%s)\n", d.Action, d.Resource, d.Step)
 	}
-	fmt.Fprintln(f.IO.ErrOut, "  'rciam render --format operator-policy' prints the policy rciam needs.")
+	fmt.Fprintf(w, "  %s.\n", awsclient.OperatorPolicyHint)
 }
 
 // permissionsJSON is the pre-flight's answer as plan's JSON gives it (nil
@@ -123,9 +140,12 @@ func permissionsJSON(res *account.PlanResult) *view.PermissionsJSON {
 	if !res.Plan.HasChanges() {
 		return nil
 	}
-	out := &view.PermissionsJSON{Checked: res.Note == "", Caller: res.Caller, Note: res.Note, Denied: []view.DeniedJSON{}}
+	out := &view.PermissionsJSON{Checked: res.Note == "", Caller: res.Caller, Note: res.Note, Denied: []view.DeniedJSON{}, Undecided: []view.DeniedJSON{}}
 	for _, d := range res.Denied {
 		out.Denied = append(out.Denied, view.DeniedJSON{Action: d.Action, Resource: d.Resource, Step: d.Step})
+	}
+	for _, d := range res.Undecided {
+		out.Undecided = append(out.Undecided, view.DeniedJSON{Action: d.Action, Resource: d.Resource, Step: d.Step})
 	}
 	return out
 }

@@ -84,8 +84,8 @@ type action struct {
 var (
 	all      []string // nil: every command
 	planners = []string{"plan", "apply"}
-	repairs  = []string{"apply", "destroy"} // removing what does not belong
-	keyUsers = []string{"apply", "verify", "register", "rotate-key"}
+	repairs  = []string{"apply", "destroy"}                                     // removing what does not belong
+	keyUsers = []string{"apply", "verify", "outputs", "register", "rotate-key"} // outputs: --show-secrets
 	keyMover = []string{"apply", "rotate-key"}
 	taggers  = []string{"apply", "register", "rotate-key"}
 )
@@ -149,7 +149,7 @@ var catalog = []statement{
 		{"iam:ListAccessKeys", all},
 		{"iam:GetLoginProfile", all},
 		{"iam:SimulatePrincipalPolicy", []string{"verify"}},
-		{"iam:GetAccessKeyLastUsed", planners},
+		{"iam:GetAccessKeyLastUsed", all}, // keys whose secret rciam does not hold
 		{"iam:CreateUser", []string{"apply"}},
 		{"iam:TagUser", []string{"apply"}},
 		{"iam:AttachUserPolicy", []string{"apply"}},
@@ -178,6 +178,7 @@ var catalog = []statement{
 		{"secretsmanager:GetSecretValue", keyUsers},
 		{"secretsmanager:CreateSecret", []string{"apply"}},
 		{"secretsmanager:RestoreSecret", []string{"apply"}},
+		{"secretsmanager:ListSecretVersionIds", keyMover}, // a key whose secret another run may be storing
 		{"secretsmanager:PutSecretValue", keyMover},
 		{"secretsmanager:UpdateSecretVersionStage", []string{"rotate-key"}},
 		{"secretsmanager:TagResource", taggers},

@@ -85,8 +85,14 @@ func StepNeeds(p *plan.Plan, l *live.State) []Need {
 			add(iamARN("role", s.Target), "iam:PassRole")
 		case plan.OpCreateUser:
 			add(iamARN("user", s.Name), tagged("iam:CreateUser", "iam:TagUser")...)
+		case plan.OpCreateLoginProfile, plan.OpUpdateLoginProfile:
+			add(iamARN("user", userOf(s)), "iam:"+string(s.Op))
+			// Setting the console password is fenced in the password
+			// secret: marked before, read and unmarked after
+			// (internal/bookkeeping).
+			add(secretARN(r.PasswordSecretName), "secretsmanager:TagResource", "secretsmanager:GetSecretValue", "secretsmanager:UntagResource")
 		case plan.OpTagUser, plan.OpAttachUserPolicy, plan.OpDetachUserPolicy, plan.OpDeleteUserInline,
-			plan.OpCreateAccessKey, plan.OpDeleteAccessKey, plan.OpCreateLoginProfile, plan.OpUpdateLoginProfile,
+			plan.OpCreateAccessKey, plan.OpDeleteAccessKey,
 			plan.OpDeleteLoginProfile, plan.OpDeleteUser, plan.OpDeactivateMFA, plan.OpDeleteSSHKey,
 			plan.OpDeleteSigningCert, plan.OpDeleteUserBoundary:
 			add(iamARN("user", userOf(s)), "iam:"+string(s.Op))

@@ -99,9 +99,12 @@ type PermissionsJSON struct {
 	Caller  string       `json:"caller,omitempty"`
 	Note    string       `json:"note,omitempty"`
 	Denied  []DeniedJSON `json:"denied"`
+	// Undecided are those a condition kept the simulation from deciding.
+	Undecided []DeniedJSON `json:"undecided"`
 }
 
-// DeniedJSON is one permission a planned step needs that the caller lacks.
+// DeniedJSON is one permission a planned step needs (that the caller
+// lacks, or that the simulation could not decide).
 type DeniedJSON struct {
 	Action   string `json:"action"`
 	Resource string `json:"resource"`
