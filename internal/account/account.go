@@ -88,11 +88,12 @@ func (t *Target) reader(awsManaged bool) *live.Reader {
 	return &live.Reader{IAM: t.IAM, STS: t.STS, Secrets: t.Secrets, CloudFormation: t.CloudFormation, Region: t.Config.Region, AWSManaged: awsManaged}
 }
 
-// rereader reads an account already read once: the policy tags come in the
-// first round.
+// rereader reads an account already read once (apply's read-back): the
+// policy tags come in the first round, and what apply cannot change is
+// carried over from l (live.Reader.Carry).
 func (t *Target) rereader(l *live.State) *live.Reader {
 	rd := t.reader(false)
-	rd.AccountID, rd.Partition = l.AccountID, l.Partition
+	rd.AccountID, rd.Partition, rd.Carry = l.AccountID, l.Partition, l
 	return rd
 }
 

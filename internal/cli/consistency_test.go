@@ -18,15 +18,16 @@ import (
 // IAM as it really behaves (docs/behaviour.md, "IAM eventual
 // consistency"): every entity rciam creates is invisible for 3 s — to uses
 // by name and to the listings — and STS refuses every new access key for
-// 12 s. apply, then verify, register and rotate-key in a row all exit 0:
-// apply's read-back waits for what it made instead of making it again (one
+// 20 s (so that verify right after apply meets a refusal even when a
+// loaded machine makes apply slow). apply, then verify, register and
+// rotate-key in a row all exit 0: apply's read-back waits for what it made instead of making it again (one
 // console password version, never a second), verify asks again for a young
 // key instead of failing it, register and rotate-key wait for their keys.
 func TestEventualConsistencyLikeAWS(t *testing.T) {
 	t.Parallel()
 	acct := testenv.NeedMoto(t, moto)
 	p := faults.Start(t, acct.Endpoint, faults.Options{})
-	p.AWSConsistency(3*time.Second, 12*time.Second)
+	p.AWSConsistency(3*time.Second, 20*time.Second)
 	via := p.Via(acct)
 
 	apply := rciam(t, via, runOpts{}, "apply", "--yes", "-v").mustCode(t, 0)

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ type Reader struct {
 	// AccountID and Partition, when known (a read-back), let the policy tags
 	// be read in the first round.
 	AccountID, Partition string
+	// Carry, when set (apply's read-back), is the run's first snapshot:
+	// what apply cannot change — the caller, the account password policy
+	// and which CloudFormation stacks own which entities — is taken from it
+	// instead of being read again.
+	Carry *State
 	// Then, when set, runs in the second round beside the reader's own
 	// reads, with the first round's snapshot. It must only read the
 	// snapshot's names, ARNs and key ids (the second round fills in policy
@@ -78,7 +84,13 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 		StackOwned: map[string]string{},
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return rd.caller(gctx, s) })
+	if c := rd.Carry; c != nil {
+		s.AccountID, s.CallerARN, s.Partition, s.ClockOffset = c.AccountID, c.CallerARN, c.Partition, c.ClockOffset
+		s.PasswordPolicy = c.PasswordPolicy
+		maps.Copy(s.StackOwned, c.StackOwned)
+	} else {
+		g.Go(func() error { return rd.caller(gctx, s) })
+	}
 	g.Go(func() error { return rd.authDetails(gctx, s) })
 	var keys []AccessKey
 	var login *LoginProfile
@@ -86,10 +98,12 @@ func (rd *Reader) Read(ctx context.Context) (*State, error) {
 	g.Go(func() (err error) { keys, err = rd.keys(gctx); return })
 	g.Go(func() (err error) { login, err = rd.login(gctx); return })
 	g.Go(func() (err error) { profile, err = rd.profile(gctx); return })
-	g.Go(func() (err error) { s.PasswordPolicy, err = rd.passwordPolicy(gctx); return })
 	var stacks []string
 	var stackNote string
-	g.Go(func() (err error) { stacks, stackNote, err = rd.stacks(gctx); return })
+	if rd.Carry == nil {
+		g.Go(func() (err error) { s.PasswordPolicy, err = rd.passwordPolicy(gctx); return })
+		g.Go(func() (err error) { stacks, stackNote, err = rd.stacks(gctx); return })
+	}
 	known := map[string]*Policy{}
 	if rd.AccountID != "" {
 		for _, name := range []string{r.InstancePolicyName, r.UserPolicyName} {
