@@ -157,9 +157,8 @@ func (o orgLevels) attribute(out []GuardrailDenial, res iampolicy.Result, action
 			}
 		}
 	case iampolicy.ImplicitDeny:
-		for _, miss := range res.Missing {
-			var n int
-			if _, err := fmt.Sscanf(miss, "SCP level %d", &n); o.kind != SCP || err != nil || n < 1 || n > len(o.levels) {
+		for _, n := range res.MissingSCPLevels {
+			if o.kind != SCP || n < 1 || n > len(o.levels) {
 				continue
 			}
 			lv := o.levels[n-1]

@@ -87,7 +87,7 @@ func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 	if i := strings.Index(res.Caller, ":role/"); i >= 0 {
 		// The session's ARN drops the role's path (SSO roles live under
 		// /aws-reserved/…); the account read has the role's own ARN.
-		if role := p.Live.Roles[strings.ToLower(res.Caller[i+len(":role/"):])]; role != nil && role.ARN != "" {
+		if role := p.Live.Role(res.Caller[i+len(":role/"):]); role != nil && role.ARN != "" {
 			res.Caller = role.ARN
 		}
 	}
@@ -205,14 +205,15 @@ func (e *DeniedError) Error() string {
 	for i, d := range e.Denied {
 		items[i] = d.String()
 	}
-	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (%s): grant them; %s",
-		e.Caller, note.Count(len(e.Denied), "permission"), note.List(items, true), awsclient.OperatorPolicyHint)
+	return e.line(note.List(items, true))
 }
 
 // Summary is Error without the list, for where the list was printed.
-func (e *DeniedError) Summary() string {
-	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (listed above): grant them; %s",
-		e.Caller, note.Count(len(e.Denied), "permission"), awsclient.OperatorPolicyHint)
+func (e *DeniedError) Summary() string { return e.line("listed above") }
+
+func (e *DeniedError) line(which string) string {
+	return fmt.Sprintf("stopped before the first change: %s lacks %s the plan needs (%s): grant them; %s",
+		e.Caller, note.Count(len(e.Denied), "permission"), which, awsclient.OperatorPolicyHint)
 }
 
 // Check returns a *DeniedError when the pre-flight found permissions

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
@@ -68,7 +67,7 @@ func (c *Converger) Converge(ctx context.Context, p *plan.Plan) (*live.State, er
 			return nil, runErr
 		}
 		var re *RunError
-		if runErr != nil && (awsclient.IsAccessDenied(runErr) || errors.As(runErr, &re) && re.Denied) {
+		if errors.As(runErr, &re) && re.Denied {
 			// Permissions do not change by trying again: the run ends
 			// with what it did.
 			return nil, runErr

@@ -16,8 +16,8 @@ import (
 // (docs/behaviour.md, "Credentials, endpoints and the caller").
 
 // regionPattern is the shape of every AWS region name (us-east-1,
-// ap-southeast-2, us-gov-west-1, cn-north-1).
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+// ap-southeast-2, us-gov-west-1, cn-north-1, eusc-de-east-1).
+var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
 
 // CheckRegion refuses a region name AWS cannot have, before any call (the
 // SDK would say "failed to bind endpoint params").

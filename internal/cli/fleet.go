@@ -21,6 +21,7 @@ import (
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/fleet"
 	"github.com/rciam/rciam/internal/iostreams"
+	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/note"
 	"github.com/rciam/rciam/internal/operator"
 	"github.com/rciam/rciam/internal/organization"
@@ -204,12 +205,8 @@ func (f *Factory) prepareFleet(pfr *frame, ff *fleetFlags, job fleetJob) (*fleet
 		return nil, nil, resolveErr
 	}
 	who := c.out
-	partition := "aws"
-	if parts := strings.SplitN(aws.ToString(who.Arn), ":", 3); len(parts) == 3 {
-		partition = parts[1]
-	}
 	fl := &fleetRun{f: f, job: job, ff: ff, ctx: ctx, org: org,
-		reach: fleet.Reach{Caller: cfg, CallerAccount: aws.ToString(who.Account), Partition: partition, Role: ff.assumeRole, ExternalID: ff.externalID},
+		reach: fleet.Reach{Caller: cfg, CallerAccount: aws.ToString(who.Account), Partition: live.PartitionOf(aws.ToString(who.Arn)), Role: ff.assumeRole, ExternalID: ff.externalID},
 		redis: rediscloud.NewPacer()}
 	if job.policy != nil {
 		sel, err := pfr.selection(job.policy)

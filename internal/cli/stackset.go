@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/spf13/cobra"
 
+	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/fleet"
 	"github.com/rciam/rciam/internal/policysource"
@@ -133,7 +134,7 @@ func (o *stackSetOptions) checkDeploy(cmd *cobra.Command) error {
 		return usageErrorf("invalid --permission-model %q: use service-managed or self-managed", o.model)
 	}
 	for _, r := range o.regions {
-		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, " _") {
+		if err := awsclient.CheckRegion(r); err != nil {
 			return usageErrorf("invalid region %q in --regions: give regions such as eu-west-1,us-east-1", r)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rciam/rciam/internal/awsclient"
+	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/rediscloud"
 )
@@ -160,11 +161,7 @@ func caller(ctx context.Context, cfg aws.Config, add func(string, Status, string
 		arn += ": the account's root credentials (rciam refuses them without --allow-root)"
 	}
 	add("caller", st, "%s", arn)
-	partition := "aws"
-	if parts := strings.SplitN(aws.ToString(out.Arn), ":", 3); len(parts) == 3 {
-		partition = parts[1]
-	}
-	if partition != "aws" {
+	if partition := live.PartitionOf(aws.ToString(out.Arn)); partition != "aws" {
 		add("account", Fail, "%s in partition %s: Redis Cloud exists only in the aws partition", aws.ToString(out.Account), partition)
 	} else {
 		add("account", OK, "%s (partition aws)", aws.ToString(out.Account))

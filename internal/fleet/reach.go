@@ -46,7 +46,7 @@ func (r Reach) Credentials(ctx context.Context, m Member) (aws.CredentialsProvid
 		}
 	}))
 	if _, err := p.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("cannot assume %s: %s", arn, awsclient.Short(err))
+		return nil, fmt.Errorf("cannot assume %s: %s (the role must exist in the account and trust the caller: see --assume-role and --external-id)", arn, awsclient.Short(err))
 	}
 	return p, nil
 }

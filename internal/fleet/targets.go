@@ -16,7 +16,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/rciam/rciam/internal/organization"
 )
@@ -149,14 +150,19 @@ func Resolve(ctx context.Context, s *Spec, org Organization) ([]Member, error) {
 		}
 		add(accts)
 	}
-	for _, ou := range s.OUs {
-		accts, err := org.AccountsUnder(ctx, ou)
-		if err != nil {
-			if _, oerr := org.Organization(ctx); errors.Is(oerr, organization.ErrNotInOrganization) {
-				return nil, errors.New("--ou: the caller's account is not in an AWS organization")
-			}
-			return nil, err
+	// Each OU is listed at once; the union does not depend on the order.
+	under := make([][]organization.Account, len(s.OUs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, ou := range s.OUs {
+		g.Go(func() (err error) { under[i], err = org.AccountsUnder(gctx, ou); return })
+	}
+	if err := g.Wait(); err != nil {
+		if _, oerr := org.Organization(ctx); errors.Is(oerr, organization.ErrNotInOrganization) {
+			return nil, errors.New("--ou: the caller's account is not in an AWS organization")
 		}
+		return nil, err
+	}
+	for _, accts := range under {
 		add(accts)
 	}
 	for _, id := range s.Exclude {
@@ -189,19 +195,12 @@ func nameUnknown(ctx context.Context, ms []Member, org Organization) {
 	if _, err := org.Organization(ctx); err != nil {
 		return
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	var g errgroup.Group
+	g.SetLimit(8)
 	for i := range ms {
-		if ms[i].Name != "" {
-			continue
+		if ms[i].Name == "" {
+			g.Go(func() error { ms[i].Name = org.AccountName(ctx, ms[i].ID); return nil })
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(m *Member) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			m.Name = org.AccountName(ctx, m.ID)
-		}(&ms[i])
 	}
-	wg.Wait()
+	_ = g.Wait()
 }

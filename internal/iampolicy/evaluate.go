@@ -76,6 +76,8 @@ type Result struct {
 	Decision Decision
 	Matched  []Match
 	Missing  []string
+	// MissingSCPLevels are the 1-based SCP levels among Missing.
+	MissingSCPLevels []int
 }
 
 // Evaluate decides req against in, following AWS's evaluation logic: an
@@ -117,6 +119,7 @@ func Evaluate(in *Input, req Request) Result {
 	for _, n := range scpMissing {
 		res.Missing = append(res.Missing, "SCP level "+strconv.Itoa(n))
 	}
+	res.MissingSCPLevels = scpMissing
 	return res
 }
 

@@ -1,6 +1,7 @@
 package iampolicy
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -89,7 +90,7 @@ func TestEvaluateLogic(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := Evaluate(&tt.in, Request{Action: tt.action, Resource: "*"})
-			want := Result{Decision: tt.want, Matched: tt.matched, Missing: tt.missing}
+			want := Result{Decision: tt.want, Matched: tt.matched, Missing: tt.missing, MissingSCPLevels: scpLevels(tt.missing)}
 			if len(got.Matched) == 0 {
 				got.Matched = nil
 			}
@@ -190,4 +191,16 @@ func TestEvaluateVariables(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scpLevels reads the SCP levels a Missing list names ("SCP level 2").
+func scpLevels(missing []string) []int {
+	var out []int
+	for _, m := range missing {
+		var n int
+		if _, err := fmt.Sscanf(m, "SCP level %d", &n); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }

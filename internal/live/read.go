@@ -159,11 +159,17 @@ func (rd *Reader) caller(ctx context.Context, s *State) error {
 		s.ClockOffset = clockOffset(server, start, time.Now())
 	}
 	s.AccountID, s.CallerARN = aws.ToString(out.Account), aws.ToString(out.Arn)
-	s.Partition = "aws"
-	if parts := strings.SplitN(s.CallerARN, ":", 3); len(parts) == 3 {
-		s.Partition = parts[1]
-	}
+	s.Partition = PartitionOf(s.CallerARN)
 	return nil
+}
+
+// PartitionOf is the partition of an ARN ("aws", "aws-cn", …), "aws" when
+// arn is not one.
+func PartitionOf(arn string) string {
+	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 && parts[0] == "arn" {
+		return parts[1]
+	}
+	return "aws"
 }
 
 func (rd *Reader) authDetails(ctx context.Context, s *State) error {

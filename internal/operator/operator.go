@@ -41,9 +41,7 @@ type Options struct {
 	AccountID string
 	// Region scopes the Secrets Manager and CloudFormation ARNs ("" → "*").
 	Region string
-	// Partition is "aws" when empty.
-	Partition string
-	Layout    desired.Layout
+	Layout desired.Layout
 	// Fleet adds listing the organization and assuming MemberRole.
 	Fleet bool
 	// MemberRole is the role fleet mode assumes (default DefaultMemberRole).
@@ -236,9 +234,6 @@ func Policy(o Options) Document {
 	if len(o.Commands) == 0 {
 		o.Commands = Commands
 	}
-	if o.Partition == "" {
-		o.Partition = "aws"
-	}
 	if o.Layout == "" {
 		o.Layout = desired.LayoutCloud
 	}
@@ -252,7 +247,7 @@ func Policy(o Options) Document {
 		}
 		var acts []string
 		for _, a := range s.actions {
-			if a.commands == nil || s.fleet || slices.ContainsFunc(a.commands, func(c string) bool { return slices.Contains(o.Commands, c) }) {
+			if a.commands == nil || slices.ContainsFunc(a.commands, func(c string) bool { return slices.Contains(o.Commands, c) }) {
 				acts = append(acts, a.name)
 			}
 		}
@@ -275,6 +270,8 @@ func (d Document) JSON() []byte {
 	return b.Bytes()
 }
 
+// resources are the ARNs of a scope, in the aws partition: the only one
+// rciam runs in (Redis Cloud exists only there).
 func (o Options) resources(s scope) []string {
 	acct := o.AccountID
 	if acct == "" {
@@ -284,7 +281,7 @@ func (o Options) resources(s scope) []string {
 	if region == "" {
 		region = "*"
 	}
-	iamARN := func(res string) string { return fmt.Sprintf("arn:%s:iam::%s:%s", o.Partition, acct, res) }
+	iamARN := func(res string) string { return fmt.Sprintf("arn:aws:iam::%s:%s", acct, res) }
 	switch s {
 	case policies:
 		return []string{iamARN("policy/" + r.InstancePolicyName), iamARN("policy/" + r.UserPolicyName)}
@@ -306,16 +303,16 @@ func (o Options) resources(s scope) []string {
 		// Secrets Manager appends a hyphen and six random characters to
 		// the name in the ARN.
 		return []string{
-			fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-??????", o.Partition, region, acct, r.KeySecretName),
-			fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-??????", o.Partition, region, acct, r.PasswordSecretName),
+			fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-??????", region, acct, r.KeySecretName),
+			fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-??????", region, acct, r.PasswordSecretName),
 		}
 	case stacks:
-		return []string{fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/*/*", o.Partition, region, acct)}
+		return []string{fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/*/*", region, acct)}
 	case principals:
 		return []string{iamARN("user/*"), iamARN("role/*")}
 	case memberRoles:
 		// Fleet mode reaches other accounts: never scoped to AccountID.
-		return []string{fmt.Sprintf("arn:%s:iam::*:role/%s", o.Partition, o.MemberRole)}
+		return []string{fmt.Sprintf("arn:aws:iam::*:role/%s", o.MemberRole)}
 	}
 	return []string{"*"}
 }

@@ -135,7 +135,7 @@ func (r *Reader) parent(ctx context.Context, child string) (types.Parent, error)
 
 // enabledTypes reports which policy types are enabled on the root.
 func (r *Reader) enabledTypes(ctx context.Context) (map[types.PolicyType]bool, error) {
-	roots, err := memoFor(r, &r.roots, "").get(func() ([]types.Root, error) {
+	roots, err := r.roots.get(func() ([]types.Root, error) {
 		out, err := r.API.ListRoots(ctx, &organizations.ListRootsInput{})
 		if err != nil {
 			return nil, awsclient.Wrap("read the organization's root (organizations:ListRoots)", err)

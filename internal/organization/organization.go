@@ -57,9 +57,10 @@ type Account struct {
 type Reader struct {
 	API API
 
+	org   memo[*Org]
+	roots memo[[]types.Root]
+
 	mu       sync.Mutex
-	orgs     map[string]*memo[*Org]
-	roots    map[string]*memo[[]types.Root]
 	policies map[string]*memo[[]types.PolicySummary] // target id + type
 	docs     map[string]*memo[[]byte]                // policy id
 	parents  map[string]*memo[types.Parent]          // child id
@@ -70,7 +71,7 @@ func New(api API) *Reader { return &Reader{API: api} }
 
 // Organization returns the caller's organization, or ErrNotInOrganization.
 func (r *Reader) Organization(ctx context.Context) (*Org, error) {
-	return memoFor(r, &r.orgs, "").get(func() (*Org, error) {
+	return r.org.get(func() (*Org, error) {
 		out, err := r.API.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 		if awsclient.ErrorCode(err) == "AWSOrganizationsNotInUseException" {
 			return nil, ErrNotInOrganization
@@ -198,14 +199,25 @@ func sorted(a []Account) []Account {
 }
 
 // memo runs a read once and remembers its answer (an error too), for the
-// concurrent accounts of a fleet run that share it.
+// concurrent accounts of a fleet run that share it. A read stopped by its
+// caller's context is not remembered: that account's run ended, and the
+// next account asks again.
 type memo[T any] struct {
-	once sync.Once
+	mu   sync.Mutex
+	done bool
 	v    T
 	err  error
 }
 
 func (m *memo[T]) get(read func() (T, error)) (T, error) {
-	m.once.Do(func() { m.v, m.err = read() })
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.done {
+		v, err := read()
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return v, err
+		}
+		m.v, m.err, m.done = v, err, true
+	}
 	return m.v, m.err
 }
