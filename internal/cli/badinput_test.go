@@ -48,6 +48,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"output for verify only", []string{"plan", "--output", "JUnit"}},
 		{"unknown command", []string{"plna"}},
 		{"unknown subcommand", []string{"policy", "lst"}},
+		{"unknown stackset subcommand", []string{"stackset", "deplo"}},
 	}
 	// The error lines are compared whole with testdata/bad-input.txt
 	// (internal/testenv/golden), the scratch directory written as $TMP.

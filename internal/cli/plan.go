@@ -10,6 +10,7 @@ import (
 	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/note"
+	"github.com/rciam/rciam/internal/operator"
 	"github.com/rciam/rciam/internal/plan"
 	"github.com/rciam/rciam/internal/planfile"
 	"github.com/rciam/rciam/internal/view"
@@ -140,12 +141,13 @@ func permissionsJSON(res *account.PlanResult) *view.PermissionsJSON {
 	if !res.Plan.HasChanges() {
 		return nil
 	}
-	out := &view.PermissionsJSON{Checked: res.Note == "", Caller: res.Caller, Note: res.Note, Denied: []view.DeniedJSON{}, Undecided: []view.DeniedJSON{}}
-	for _, d := range res.Denied {
-		out.Denied = append(out.Denied, view.DeniedJSON{Action: d.Action, Resource: d.Resource, Step: d.Step})
+	needs := func(ns []operator.Need) []view.DeniedJSON {
+		out := make([]view.DeniedJSON, len(ns))
+		for i, n := range ns {
+			out[i] = view.DeniedJSON{Action: n.Action, Resource: n.Resource, Step: n.Step}
+		}
+		return out
 	}
-	for _, d := range res.Undecided {
-		out.Undecided = append(out.Undecided, view.DeniedJSON{Action: d.Action, Resource: d.Resource, Step: d.Step})
-	}
-	return out
+	return &view.PermissionsJSON{Checked: res.Note == "", Caller: res.Caller, Note: res.Note,
+		Denied: needs(res.Denied), Undecided: needs(res.Undecided)}
 }

@@ -52,6 +52,8 @@ the accounts, and 'rciam register' to register them (docs/fleet.md).
 
 Exit codes: 0 every stack instance is current; 1 otherwise (outdated, failed,
 or no such StackSet).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	deploy := &cobra.Command{
 		Use:   "deploy (--ou ID... | --accounts LIST)",

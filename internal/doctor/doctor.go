@@ -18,10 +18,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/rciam/rciam/internal/account"
 	"github.com/rciam/rciam/internal/awsclient"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/policysource"
 	"github.com/rciam/rciam/internal/rediscloud"
+	"github.com/rciam/rciam/internal/secret"
 )
 
 // Status is a check's outcome.
@@ -99,7 +101,7 @@ func credentials(ctx context.Context, cfg aws.Config, add func(string, Status, s
 		add("credentials", Fail, "%s", awsclient.Short(err))
 		return false
 	}
-	msg := "from " + sourceName(creds.Source) + ", key " + mask(creds.AccessKeyID)
+	msg := "from " + sourceName(creds.Source) + ", key " + secret.MaskKeyID(creds.AccessKeyID)
 	if creds.CanExpire {
 		left := time.Until(creds.Expires).Round(time.Minute)
 		if left <= 0 {
@@ -137,31 +139,22 @@ func sourceName(source string) string {
 	return source
 }
 
-func mask(id string) string {
-	if len(id) < 8 {
-		return id
-	}
-	return id[:4] + "…" + id[len(id)-4:]
-}
-
 // caller asks STS who the caller is, and reads AWS's clock from the
 // answer's Date.
 func caller(ctx context.Context, cfg aws.Config, add func(string, Status, string, ...any)) {
 	sent := time.Now()
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		add("caller", Fail, "sts:GetCallerIdentity: %s", awsclient.Short(err))
+		add("caller", Fail, "%s", account.ExplainAWS(awsclient.Wrap("sts:GetCallerIdentity", err)))
 		return
 	}
 	arn := aws.ToString(out.Arn)
-	st := OK
-	switch {
-	case strings.HasSuffix(arn, ":root"):
-		st = Warn
-		arn += ": the account's root credentials (rciam refuses them without --allow-root)"
+	if strings.HasSuffix(arn, ":root") {
+		add("caller", Warn, "%s: the account's root credentials (rciam refuses them without --allow-root)", arn)
+	} else {
+		add("caller", OK, "%s", arn)
 	}
-	add("caller", st, "%s", arn)
-	if partition := live.PartitionOf(aws.ToString(out.Arn)); partition != "aws" {
+	if partition := live.PartitionOf(arn); partition != "aws" {
 		add("account", Fail, "%s in partition %s: Redis Cloud exists only in the aws partition", aws.ToString(out.Account), partition)
 	} else {
 		add("account", OK, "%s (partition aws)", aws.ToString(out.Account))
@@ -171,8 +164,7 @@ func caller(ctx context.Context, cfg aws.Config, add func(string, Status, string
 		add("clock", Warn, "AWS's answer had no Date: the clock skew is unknown")
 		return
 	}
-	received := time.Now()
-	skew := server.Sub(sent.Add(received.Sub(sent) / 2)).Round(time.Second)
+	skew := live.ClockSkew(server, sent, time.Now()).Round(time.Second)
 	switch abs := max(skew, -skew); {
 	case abs >= maxSkew:
 		add("clock", Fail, "this machine's clock is %s off AWS's: requests are refused beyond %s; set the clock (NTP)", abs, maxSkew)

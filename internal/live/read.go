@@ -433,9 +433,15 @@ func (s *State) String() string {
 // clockOffset is server minus the middle of [sent, received], 0 within
 // ClockSlack.
 func clockOffset(server, sent, received time.Time) time.Duration {
-	d := server.Sub(sent.Add(received.Sub(sent) / 2))
+	d := ClockSkew(server, sent, received)
 	if d > -ClockSlack && d < ClockSlack {
 		return 0
 	}
 	return d.Round(time.Second)
+}
+
+// ClockSkew is AWS's clock minus this machine's: the Date of an answer
+// against the middle of the request's round trip.
+func ClockSkew(server, sent, received time.Time) time.Duration {
+	return server.Sub(sent.Add(received.Sub(sent) / 2))
 }

@@ -137,10 +137,16 @@ func writeCloudFormation(w io.Writer, s *desired.Set) error {
 		{"Resources", res},
 		{"Outputs", cfnOutputs(s)},
 	}
+	return encodeIndented(w, out)
+}
+
+// encodeIndented writes v as JSON indented by two spaces, without HTML
+// escaping, and a newline.
+func encodeIndented(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
 // userResources are the user, its access key and the two secrets. The

@@ -112,8 +112,5 @@ func writeJSON(w io.Writer, s *desired.Set) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(d)
+	return encodeIndented(w, d)
 }

@@ -1,10 +1,8 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // The operator-policy formats: the document the caller of rciam needs
@@ -46,10 +44,7 @@ func Operator(w io.Writer, doc []byte, f Format, about string) error {
 				{"PolicyDocument", d}})}}},
 			{"Outputs", obj{{"OperatorPolicyArn", obj{{"Description", "Attach it to the user or role that runs rciam"}, {"Value", ref("RciamOperatorPolicy")}}}}},
 		}
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return encodeIndented(w, out)
 	case OperatorPolicyTerraform:
 		t := &tfWriter{}
 		fmt.Fprintf(&t.b, "# What the caller of rciam needs (%s), rendered by rciam.\n\n", about)
@@ -59,11 +54,7 @@ func Operator(w io.Writer, doc []byte, f Format, about string) error {
 			attr("policy", t.doc(doc)))
 		t.block(`output "operator_policy_arn"`, attr("description", hclString("Attach it to the user or role that runs rciam")),
 			attr("value", "aws_iam_policy.rciam_operator.arn"))
-		if t.err != nil {
-			return t.err
-		}
-		_, err := io.WriteString(w, alignHCL(strings.TrimRight(t.b.String(), "\n")+"\n"))
-		return err
+		return t.writeTo(w)
 	}
 	return fmt.Errorf("invalid format %q for the operator policy", f)
 }

@@ -97,6 +97,11 @@ func writeTerraform(w io.Writer, s *desired.Set, registration bool) error {
 		t.registration(s)
 	}
 	t.outputs(s)
+	return t.writeTo(w)
+}
+
+// writeTo writes the configuration, aligned, or the first error met.
+func (t *tfWriter) writeTo(w io.Writer) error {
 	if t.err != nil {
 		return t.err
 	}
@@ -132,7 +137,7 @@ func (t *tfWriter) user(s *desired.Set) {
 	// The region tags are read from the password secret's ARN: the
 	// aws_region data source names that attribute differently in provider
 	// v5 and v6.
-	_, pwSec := secrets(s)
+	keySec, pwSec := secrets(s)
 	region := `split(":", aws_secretsmanager_secret.` + idsOf(r.KindSecret, pwSec.Name).tf + `.arn)[3]`
 	t.block(`resource "aws_iam_user" "`+uid+`"`, attr("name", hclString(u.Name)), tfTags(u.Tags, [2]string{bookkeeping.TagRegion, region}))
 	for _, pn := range u.Policies {
@@ -145,7 +150,6 @@ func (t *tfWriter) user(s *desired.Set) {
 	t.block(`resource "aws_iam_user_login_profile" "`+idsOf(r.KindLoginProfile, u.Name).tf+`"`,
 		attr("user", userName), attr("password_length", fmt.Sprint(passwordLength)), attr("password_reset_required", "false"))
 
-	keySec, _ := secrets(s)
 	kid, pid := idsOf(r.KindSecret, keySec.Name).tf, idsOf(r.KindSecret, pwSec.Name).tf
 	books := [][2]string{{bookkeeping.TagKeyID, key + ".id"}, {bookkeeping.TagRegion, region}}
 	if t.registered {

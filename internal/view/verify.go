@@ -11,15 +11,13 @@ import (
 	"github.com/rciam/rciam/internal/verify"
 )
 
-var statusColor = map[verify.Status]string{verify.Fail: "31", verify.Warn: "33", verify.Pass: "32"}
-
 // VerifyHuman writes the checks, failures first, then a summary line.
 func VerifyHuman(w io.Writer, rep *verify.Report, st Style) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	counts := map[verify.Status]int{}
 	for _, c := range rep.Sorted() {
 		counts[c.Status]++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.paint(statusColor[c.Status], string(c.Status)), c.ID, c.Resource, c.Message.Short())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.Status(string(c.Status)), c.ID, c.Resource, c.Message.Short())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -28,8 +26,8 @@ func VerifyHuman(w io.Writer, rep *verify.Report, st Style) error {
 	if !rep.OK() {
 		verdict = "Run 'rciam apply' (see each failure) and verify again."
 	}
-	_, err := fmt.Fprintf(w, "\n%s passed, %s, %s failed. %s\n", fmt.Sprint(counts[verify.Pass]), note.Count(counts[verify.Warn], "warning"),
-		fmt.Sprint(counts[verify.Fail]), verdict)
+	_, err := fmt.Fprintf(w, "\n%d passed, %s, %d failed. %s\n", counts[verify.Pass], note.Count(counts[verify.Warn], "warning"),
+		counts[verify.Fail], verdict)
 	return err
 }
 
