@@ -27,7 +27,8 @@ reliability:
 test-short:
 	RCIAM_POLICY_SOURCE=docs-v1 $(GO) test -short -count=1 ./...
 
-# plan → apply → outputs → destroy against a moto_server on loopback.
+# plan → apply → outputs → plan → verify → doctor → destroy against a
+# moto_server on loopback.
 demo:
 	./scripts/demo.sh
 

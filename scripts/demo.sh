@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs rciam's main job end to end against a moto_server it starts on
 # 127.0.0.1 (a free port) and stops afterwards: plan → apply → outputs →
-# re-plan → verify → destroy. No traffic leaves the machine.
+# re-plan → verify → doctor → destroy. No traffic leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -51,7 +51,7 @@ func (f *Factory) bindGlobalFlags(root *cobra.Command) {
 	pf.StringVar(&f.Profile, "profile", "", "AWS shared config profile")
 	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's region)")
 	pf.StringVar(&f.EndpointURL, "endpoint-url", "", "one endpoint for every AWS API rciam calls (IAM, STS, Secrets Manager, CloudFormation, Organizations)")
-	pf.StringVar(&f.Output, "output", "text", "output format: text or json")
+	pf.StringVar(&f.Output, "output", "text", "output format: text or json (verify also junit or sarif, in one account)")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "show progress and AWS calls on stderr")
 	pf.DurationVar(&f.Timeout, "timeout", defaultTimeout, "bound on the whole command, every wait included")
