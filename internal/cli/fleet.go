@@ -40,6 +40,8 @@ type fleetFlags struct {
 	externalID   string
 	parallel     int
 	nameTemplate string
+	// names is nameTemplate parsed, once, before any account runs.
+	names *template.Template
 }
 
 // fleetOnly are the flags that mean something only beside targets.
@@ -82,12 +84,19 @@ func (ff *fleetFlags) given(cmd *cobra.Command) (bool, error) {
 	return true, nil
 }
 
-// cloudAccountName renders --name-template for one account.
-func (ff *fleetFlags) cloudAccountName(m fleet.Member) (string, error) {
+// parseNames parses --name-template.
+func (ff *fleetFlags) parseNames() error {
 	t, err := template.New("name").Option("missingkey=error").Parse(ff.nameTemplate)
 	if err != nil {
-		return "", fmt.Errorf("invalid --name-template: %v", err)
+		return fmt.Errorf("invalid --name-template: %v", err)
 	}
+	ff.names = t
+	return nil
+}
+
+// cloudAccountName renders the parsed --name-template for one account.
+func (ff *fleetFlags) cloudAccountName(m fleet.Member) (string, error) {
+	t := ff.names
 	name := m.Name
 	if name == "" {
 		name = m.ID
@@ -216,6 +225,9 @@ func (f *Factory) prepareFleet(pfr *frame, ff *fleetFlags, job fleetJob) (*fleet
 		fl.sel = &sel
 	}
 	if ff.nameTemplate != "" {
+		if err := ff.parseNames(); err != nil {
+			return nil, nil, &UsageError{Err: err}
+		}
 		for _, m := range members {
 			if _, err := ff.cloudAccountName(m); err != nil {
 				return nil, nil, &UsageError{Err: err}

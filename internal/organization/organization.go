@@ -85,6 +85,10 @@ func (r *Reader) Organization(ctx context.Context) (*Org, error) {
 
 // Accounts lists the organization's ACTIVE accounts, sorted by id.
 func (r *Reader) Accounts(ctx context.Context) ([]Account, error) {
+	// Asked first, not read from ListAccounts' error: not every endpoint
+	// answers ListAccounts outside an organization with an error (the
+	// emulator lists nothing), and the answer is remembered for the
+	// guardrails anyway.
 	if _, err := r.Organization(ctx); err != nil {
 		return nil, err
 	}

@@ -64,12 +64,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		resp, err := t.base.RoundTrip(r)
+		var throttled time.Duration // the wait a 429 asks for
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			throttled = t.retryAfter(resp)
+		}
 		if t.pacer != nil {
-			var wait time.Duration
-			if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-				wait = t.retryAfter(resp)
-			}
-			t.pacer.release(resp, wait)
+			t.pacer.release(resp, throttled)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -87,7 +87,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		code := resp.StatusCode
 		switch {
 		case code == http.StatusTooManyRequests && throttles < t.throttles:
-			wait := t.retryAfter(resp)
+			wait := throttled
 			discard(resp)
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 				return nil, &httpError{Method: req.Method, Path: req.URL.Path, Status: code,
