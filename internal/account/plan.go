@@ -99,7 +99,7 @@ func (t *Target) CheckPermissions(ctx context.Context, p *Prepared) Preflight {
 		res.Note = fmt.Sprintf("permissions not checked before the first change: the caller %s is not an IAM user or role", p.Live.CallerARN)
 		return res
 	}
-	decided, err := t.simulate(ctx, res.Caller, needs)
+	decided, err := t.decide(ctx, res.Caller, needs)
 	switch {
 	case awsclient.IsUnavailable(err):
 		res.Note = "permissions not checked before the first change: this endpoint does not implement iam:SimulatePrincipalPolicy"
@@ -129,9 +129,9 @@ const (
 
 func pair(action, resource string) string { return strings.ToLower(action) + " " + resource }
 
-// simulate asks about every action of needs on every resource of needs
-// and returns the decision for each action-resource pair (pair).
-func (t *Target) simulate(ctx context.Context, caller string, needs []operator.Need) (map[string]decision, error) {
+// decide asks about every action of needs on every resource of needs and
+// returns the decision for each action-resource pair (pair).
+func (t *Target) decide(ctx context.Context, caller string, needs []operator.Need) (map[string]decision, error) {
 	var actions, resources []string
 	for _, n := range needs {
 		if !slices.Contains(actions, n.Action) {
@@ -144,7 +144,6 @@ func (t *Target) simulate(ctx context.Context, caller string, needs []operator.N
 	// Every action on every resource; results may come in pages.
 	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(caller), ActionNames: actions, ResourceArns: resources,
 		MaxItems: aws.Int32(1000)}
-	out := map[string]decision{}
 	judge := func(d iamtypes.PolicyEvaluationDecisionType, missing []string) decision {
 		switch {
 		case d == iamtypes.PolicyEvaluationDecisionTypeAllowed:
@@ -154,26 +153,18 @@ func (t *Target) simulate(ctx context.Context, caller string, needs []operator.N
 		}
 		return refused
 	}
-	for {
-		page, err := t.IAM.SimulatePrincipalPolicy(ctx, in)
-		if err != nil {
-			return nil, err
+	out := map[string]decision{}
+	err := t.simulate(ctx, in, func(e iamtypes.EvaluationResult) {
+		action := aws.ToString(e.EvalActionName)
+		if len(e.ResourceSpecificResults) == 0 {
+			out[pair(action, aws.ToString(e.EvalResourceName))] = judge(e.EvalDecision, e.MissingContextValues)
+			return
 		}
-		for _, e := range page.EvaluationResults {
-			action := aws.ToString(e.EvalActionName)
-			if len(e.ResourceSpecificResults) == 0 {
-				out[pair(action, aws.ToString(e.EvalResourceName))] = judge(e.EvalDecision, e.MissingContextValues)
-				continue
-			}
-			for _, rr := range e.ResourceSpecificResults {
-				out[pair(action, aws.ToString(rr.EvalResourceName))] = judge(rr.EvalResourceDecision, append(rr.MissingContextValues, e.MissingContextValues...))
-			}
+		for _, rr := range e.ResourceSpecificResults {
+			out[pair(action, aws.ToString(rr.EvalResourceName))] = judge(rr.EvalResourceDecision, append(rr.MissingContextValues, e.MissingContextValues...))
 		}
-		if !page.IsTruncated || page.Marker == nil {
-			return out, nil
-		}
-		in.Marker = page.Marker
-	}
+	})
+	return out, err
 }
 
 // principalARN maps a caller ARN to the IAM principal to simulate: users as

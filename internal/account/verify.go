@@ -193,27 +193,20 @@ func (t *Target) simulateUser(ctx context.Context, d *desired.Set, s *live.State
 	}
 	sim := &verify.Simulation{}
 	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(u.ARN), ActionNames: actions, ContextEntries: ctxEntries}
-	for {
-		out, err := t.IAM.SimulatePrincipalPolicy(ctx, in)
-		if err != nil {
-			sim.Unavailable, sim.Err = awsclient.IsUnavailable(err), err
-			if sim.Unavailable {
-				sim.Err = nil
-			}
-			return sim
+	err := t.simulate(ctx, in, func(res iamtypes.EvaluationResult) {
+		name := aws.ToString(res.EvalActionName)
+		if res.OrganizationsDecisionDetail != nil && !res.OrganizationsDecisionDetail.AllowedByOrganizations {
+			sim.OrgDenied = append(sim.OrgDenied, name)
+		} else if res.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
+			sim.Denied = append(sim.Denied, name)
 		}
-		for _, res := range out.EvaluationResults {
-			name := aws.ToString(res.EvalActionName)
-			if res.OrganizationsDecisionDetail != nil && !res.OrganizationsDecisionDetail.AllowedByOrganizations {
-				sim.OrgDenied = append(sim.OrgDenied, name)
-			} else if res.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
-				sim.Denied = append(sim.Denied, name)
-			}
-			sim.Missing = append(sim.Missing, res.MissingContextValues...)
+		sim.Missing = append(sim.Missing, res.MissingContextValues...)
+	})
+	if err != nil {
+		sim.Unavailable, sim.Err = awsclient.IsUnavailable(err), err
+		if sim.Unavailable {
+			sim.Err = nil
 		}
-		if !out.IsTruncated || out.Marker == nil {
-			return sim
-		}
-		in.Marker = out.Marker
 	}
+	return sim
 }
