@@ -3,11 +3,11 @@ package apply
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/live"
+	"github.com/rciam/rciam/internal/propagation"
 	r "github.com/rciam/rciam/internal/resource"
 	"github.com/rciam/rciam/internal/secret"
 )
@@ -108,38 +108,30 @@ func (c *Converger) waitForOtherRun(ctx context.Context, l *live.State, created 
 	if budget <= 0 {
 		budget = DefaultOtherRunWait
 	}
-	deadline := time.Now().Add(budget)
-	wait := 250 * time.Millisecond
-	for {
-		id, err := c.pendingKey(ctx, l, created)
-		if err != nil {
-			return nil, err
-		}
-		mark := ""
-		if id == "" {
-			if mark = c.pendingPassword(l); mark == "" {
-				return l, nil
+	var id string
+	first := true
+	pending, err := propagation.Poll(ctx, budget, func(ctx context.Context) (string, error) {
+		if !first {
+			var err error
+			if l, err = c.readBack(ctx, created, made); err != nil {
+				return "", err
 			}
 		}
-		if time.Now().Add(wait).After(deadline) {
-			return nil, &OtherRunError{KeyID: id, Wait: budget}
+		first = false
+		var err error
+		if id, err = c.pendingKey(ctx, l, created); err != nil || id != "" {
+			return fmt.Sprintf("access key %s appeared during this run and its secret is not stored yet: waiting for the other run", secret.MaskKeyID(id)), err
 		}
-		if id != "" {
-			c.Exec.logf("access key %s appeared during this run and its secret is not stored yet: waiting for the other run", secret.MaskKeyID(id))
-		} else {
-			c.Exec.logf("another run (%s) is changing the console password: waiting for it", mark)
+		if mark := c.pendingPassword(l); mark != "" {
+			return fmt.Sprintf("another run (%s) is changing the console password: waiting for it", mark), nil
 		}
-		d := wait/2 + time.Duration(rand.Int64N(int64(wait/2)+1))
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(d):
-		}
-		if wait *= 2; wait > 2*time.Second {
-			wait = 2 * time.Second
-		}
-		if l, err = c.readBack(ctx, created, made); err != nil {
-			return nil, err
-		}
+		return "", nil
+	}, func(what string) { c.Exec.logf("%s", what) })
+	switch {
+	case err != nil:
+		return nil, err
+	case pending != "":
+		return nil, &OtherRunError{KeyID: id, Wait: budget}
 	}
+	return l, nil
 }

@@ -46,23 +46,37 @@ func Refused(err error) bool { return awsclient.ErrorCode(err) == "InvalidClient
 // ctx ends). pending returns what is still not visible, for the log and
 // the error.
 func Await(ctx context.Context, budget time.Duration, logf func(string, ...any), pending func(context.Context) (string, error)) error {
+	what, err := Poll(ctx, budget, pending, func(what string) {
+		if logf != nil {
+			logf("waiting for IAM to show %s (made by this run)", what)
+		}
+	})
+	if err == nil && what != "" {
+		return &StillMissingError{What: what, Waited: budget}
+	}
+	return err
+}
+
+// Poll calls pending until it reports nothing pending (""), telling
+// waiting what it waits for before each pause (250 ms growing to 2 s, with
+// jitter). It returns what is still pending when the next pause would
+// pass budget, or the error of pending or ctx.
+func Poll(ctx context.Context, budget time.Duration, pending func(context.Context) (string, error), waiting func(what string)) (string, error) {
 	deadline := time.Now().Add(budget)
 	wait := 250 * time.Millisecond
 	for {
 		what, err := pending(ctx)
 		if err != nil || what == "" {
-			return err
+			return "", err
 		}
 		if time.Now().Add(wait).After(deadline) {
-			return &StillMissingError{What: what, Waited: budget}
+			return what, nil
 		}
-		if logf != nil {
-			logf("waiting for IAM to show %s (made by this run)", what)
-		}
+		waiting(what)
 		d := wait/2 + time.Duration(rand.Int64N(int64(wait/2)+1))
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return "", ctx.Err()
 		case <-time.After(d):
 		}
 		if wait *= 2; wait > 2*time.Second {
