@@ -85,17 +85,15 @@ func Short(err error) string {
 	}
 	var ae smithy.APIError
 	var re *awshttp.ResponseError
-	if errors.As(err, &ae) && ae.ErrorCode() == "UnknownError" && errors.As(err, &re) {
-		// The endpoint answered, but not as an AWS API does.
-		return fmt.Sprintf("%s answered HTTP %d, not as an AWS API answers: check --endpoint-url (or AWS_ENDPOINT_URL)", endpointOf(re), re.HTTPStatusCode())
-	}
-	if errors.As(err, &ae) && deniedCode(ae.ErrorCode()) {
-		return accessDenied(err, ae)
-	}
-	if errors.As(err, &ae) && expired(ae.ErrorCode()) {
-		return ae.ErrorCode() + ": the AWS credentials have expired: refresh them ('aws sso login' for an SSO profile, or new session credentials)"
-	}
 	if errors.As(err, &ae) {
+		switch code := ae.ErrorCode(); {
+		case code == "UnknownError" && errors.As(err, &re):
+			return notAnAWSAPI(re) // the endpoint answered, but not as an AWS API does
+		case deniedCode(code):
+			return accessDenied(err, ae)
+		case expired(code):
+			return code + ": the AWS credentials have expired: refresh them ('aws sso login' for an SSO profile, or new session credentials)"
+		}
 		msg := strings.TrimSpace(ae.ErrorMessage())
 		if msg == "" {
 			return ae.ErrorCode()
@@ -121,8 +119,7 @@ func Short(err error) string {
 		return fmt.Sprintf("cannot reach %s: connection refused", host)
 	}
 	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
-		// An answer without an AWS error document: not an AWS API.
-		return fmt.Sprintf("%s answered HTTP %d, not as an AWS API answers: check --endpoint-url (or AWS_ENDPOINT_URL)", endpointOf(re), re.HTTPStatusCode())
+		return notAnAWSAPI(re) // an answer without an AWS error document
 	}
 	if strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "no EC2 IMDS role found") {
 		return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run 'aws sso login'"
@@ -132,6 +129,11 @@ func Short(err error) string {
 		return "no response from " + hostOf(ue.URL) + ": " + transportCause(ue.Err)
 	}
 	return oneLine(err.Error())
+}
+
+// notAnAWSAPI says an endpoint answered, but not as an AWS API answers.
+func notAnAWSAPI(re *awshttp.ResponseError) string {
+	return fmt.Sprintf("%s answered HTTP %d, not as an AWS API answers: check --endpoint-url (or AWS_ENDPOINT_URL)", endpointOf(re), re.HTTPStatusCode())
 }
 
 // expired reports the codes AWS gives for expired credentials.

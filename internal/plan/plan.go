@@ -176,11 +176,7 @@ func newBuilder(p *Plan) *builder {
 // change records (or raises) the action on addr and adds plain detail
 // lines.
 func (b *builder) change(addr resource.Address, a Action, details ...string) {
-	lines := make([]note.Line, len(details))
-	for i, d := range details {
-		lines[i] = note.New(d)
-	}
-	b.detail(addr, a, lines...)
+	b.detail(addr, a, lines(details)...)
 }
 
 // detail records (or raises) the action on addr and adds detail lines.
