@@ -133,25 +133,14 @@ func sourcesFor(d *desired.Set, l *live.State, attached []string, inline map[str
 
 func evaluate(d *desired.Set, l *live.State, who r.Address, want *desired.Policy, srcs []source, unreadable []string) Finding {
 	f := Finding{Principal: who, Unreadable: unreadable}
-	in := &iampolicy.Input{}
+	in := identityInput(srcs)
 	byName := map[string]Source{}
 	for _, s := range srcs {
 		byName[s.compiled.Name()] = s.Source
-		if s.Kind == "boundary" {
-			in.Boundary = s.compiled
-		} else {
-			in.Identity = append(in.Identity, s.compiled)
-		}
 	}
-	own, _ := iampolicy.Compile("desired", want.Parsed)
-	for _, n := range Needs(want.Parsed, d.Partition, d.AccountID, d.Region, r.UserName) {
-		req := iampolicy.Request{Action: n.Action, Resource: n.Resource, Context: n.Context}
-		// Only what the selected document itself allows is needed.
-		if iampolicy.Evaluate(&iampolicy.Input{Identity: []*iampolicy.Compiled{own}}, req).Decision != iampolicy.Allowed {
-			continue
-		}
+	for _, n := range neededRequests(d, want) {
 		f.Checked++
-		res := iampolicy.Evaluate(in, req)
+		res := iampolicy.Evaluate(in, n.request())
 		if res.Decision == iampolicy.Allowed {
 			continue
 		}
@@ -246,5 +235,32 @@ func sortedKeys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// identityInput is a principal's identity policies and boundary, as the
+// engine takes them.
+func identityInput(srcs []source) *iampolicy.Input {
+	in := &iampolicy.Input{}
+	for _, s := range srcs {
+		if s.Kind == "boundary" {
+			in.Boundary = s.compiled
+		} else {
+			in.Identity = append(in.Identity, s.compiled)
+		}
+	}
+	return in
+}
+
+// neededRequests are the requests of want's principal Redis Cloud makes
+// that want itself allows: only those are needed.
+func neededRequests(d *desired.Set, want *desired.Policy) []Need {
+	own, _ := iampolicy.Compile("desired", want.Parsed)
+	var out []Need
+	for _, n := range Needs(want.Parsed, d.Partition, d.AccountID, d.Region, r.UserName) {
+		if iampolicy.Evaluate(&iampolicy.Input{Identity: []*iampolicy.Compiled{own}}, n.request()).Decision == iampolicy.Allowed {
+			out = append(out, n)
+		}
+	}
 	return out
 }

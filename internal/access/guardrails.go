@@ -54,25 +54,12 @@ func Guardrails(d *desired.Set, l *live.State, g *organization.Guardrails) ([]Gu
 	checked := 0
 	if u := l.User(r.UserName); u != nil && len(g.SCPs) > 0 {
 		srcs, _ := sourcesFor(d, l, u.AttachedPolicies, u.InlinePolicies, u.Groups, u.Boundary)
-		in := &iampolicy.Input{}
-		for _, s := range srcs {
-			if s.Kind == "boundary" {
-				in.Boundary = s.compiled
-			} else {
-				in.Identity = append(in.Identity, s.compiled)
-			}
-		}
+		in := identityInput(srcs)
 		levels := compileLevels(g.SCPs, SCP)
 		in.SCPs = levels.compiled
-		want := d.Policy(r.UserPolicyName)
-		own, _ := iampolicy.Compile("desired", want.Parsed)
-		for _, n := range Needs(want.Parsed, d.Partition, d.AccountID, d.Region, r.UserName) {
-			req := iampolicy.Request{Action: n.Action, Resource: n.Resource, Context: n.Context}
-			if iampolicy.Evaluate(&iampolicy.Input{Identity: []*iampolicy.Compiled{own}}, req).Decision != iampolicy.Allowed {
-				continue
-			}
+		for _, n := range neededRequests(d, d.Policy(r.UserPolicyName)) {
 			checked++
-			out = levels.attribute(out, iampolicy.Evaluate(in, req), n.Action)
+			out = levels.attribute(out, iampolicy.Evaluate(in, n.request()), n.Action)
 		}
 	}
 	if d.HasRole(r.ConsoleRoleName) && len(g.RCPs) > 0 {

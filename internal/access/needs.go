@@ -22,6 +22,11 @@ type Need struct {
 	Context  map[string][]string
 }
 
+// request is the need as the engine decides it.
+func (n Need) request() iampolicy.Request {
+	return iampolicy.Request{Action: n.Action, Resource: n.Resource, Context: n.Context}
+}
+
 // knownActions are real action names used to check wildcard patterns on
 // representative names (a Deny naming a real action must be caught).
 var knownActions = []string{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/rciam/rciam/internal/bookkeeping"
 	"github.com/rciam/rciam/internal/desired"
 	"github.com/rciam/rciam/internal/live"
 	"github.com/rciam/rciam/internal/outputs"
@@ -40,7 +41,7 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 	l := s.Live
 	rot := &rotate.Rotator{IAM: t.IAM, Secrets: t.Secrets, Books: t.books(l), Gate: t.keyGate(), Grace: o.Grace, Logf: t.Logf, After: t.RotateAfter}
 	var out *outputs.Outputs
-	id, err := t.cloudAccount(ctx, l)
+	id, rc, err := t.cloudAccount(ctx, l)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +52,10 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 		if err := refuseIfPasswordPending(l); err != nil {
 			return nil, err
 		}
-		rc, err := t.redis()
-		if err != nil {
-			return nil, err
+		if rc == nil {
+			if rc, err = t.redis(); err != nil {
+				return nil, err
+			}
 		}
 		if out, err = t.Outputs(ctx, s, !dryRun); err != nil {
 			return nil, err
@@ -79,7 +81,7 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 	}
 	if id > 0 {
 		// Found by the previous key's id: record it again on the secret.
-		if err := t.books(l).RecordCloudAccount(ctx, l.Books, id); err != nil {
+		if err := rot.Books.RecordCloudAccount(ctx, l.Books, id); err != nil {
 			return nil, err
 		}
 	}
@@ -90,26 +92,23 @@ func (t *Target) RotateKey(ctx context.Context, o RotateOptions, dryRun bool) (*
 // as: the one recorded on the key secret; or, when that record was lost
 // with the key secret and a previous key is kept (the lost-key rule), the
 // cloud account that holds the previous key — looked for only when the
-// Redis Cloud API keys are set. 0 when not registered.
-func (t *Target) cloudAccount(ctx context.Context, l *live.State) (int, error) {
+// Redis Cloud API keys are set. 0 when not registered. The client is
+// returned when one was made.
+func (t *Target) cloudAccount(ctx context.Context, l *live.State) (int, *rediscloud.Client, error) {
 	if id := l.Books.CloudAccount; id > 0 || l.Books.Previous == "" {
-		return id, nil
+		return id, nil, nil
 	}
 	rc, err := t.redis()
 	if errors.Is(err, rediscloud.ErrNoKeys) {
-		return 0, nil
+		return 0, nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	list, err := rc.List(ctx)
-	if err != nil {
-		return 0, err
-	}
-	a, err := rediscloud.FindMatch(list, l.Books.Previous, "")
+	a, err := registration.Find(ctx, rc, bookkeeping.Record{}, l.Books.Previous, "")
 	if err != nil || a == nil {
-		return 0, err
+		return 0, rc, err
 	}
 	t.notef("cloud account %d holds the previous key %s: it is moved to the stored key", a.ID, l.Books.Previous)
-	return a.ID, nil
+	return a.ID, rc, nil
 }
