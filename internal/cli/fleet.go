@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/cobra"
 
 	"github.com/rciam/rciam/internal/account"
@@ -188,9 +187,7 @@ func (f *Factory) runFleet(cmd *cobra.Command, ff *fleetFlags, job fleetJob) err
 // the policy selection, once for every account.
 func (f *Factory) prepareFleet(pfr *frame, ff *fleetFlags, job fleetJob) (*fleetRun, []fleet.Member, error) {
 	ctx := pfr.ctx
-	pfr.rec = &awsclient.Recorder{}
-	opts := append([]func(*middleware.Stack) error{pfr.rec.APIOption}, f.apiOptions...)
-	cfg, err := awsclient.Load(ctx, awsclient.Options{Profile: f.Profile, Region: f.Region, EndpointURL: f.EndpointURL, APIOptions: opts, Credentials: f.credentials})
+	cfg, err := pfr.loadConfig()
 	if err != nil {
 		return nil, nil, err
 	}

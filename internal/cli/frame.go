@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/cobra"
@@ -183,20 +184,7 @@ func (fr *frame) account() (*account.Target, error) {
 		return fr.acct, nil
 	}
 	f := fr.f
-	fr.rec = &awsclient.Recorder{}
-	if f.Verbose {
-		fr.rec.OnCall = func(c awsclient.Call) {
-			status := "ok"
-			if c.Err != nil {
-				if status = awsclient.ErrorCode(c.Err); status == "" {
-					status = "error"
-				}
-			}
-			f.Logf("aws %s %s %s (%s)", strings.ToLower(c.Service), c.Operation, status, c.End.Sub(c.Start).Round(time.Millisecond))
-		}
-	}
-	opts := append([]func(*middleware.Stack) error{fr.rec.APIOption}, f.apiOptions...)
-	cfg, err := awsclient.Load(fr.ctx, awsclient.Options{Profile: f.Profile, Region: f.Region, EndpointURL: f.EndpointURL, APIOptions: opts, Credentials: f.credentials})
+	cfg, err := fr.loadConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -239,4 +227,24 @@ func (fr *frame) selection(p *policyFlags) (policysource.Selection, error) {
 		sel.Note = ""
 	}
 	return sel, nil
+}
+
+// loadConfig loads the AWS configuration of the run's flags, every call
+// recorded (fr.rec) and, with -v, logged.
+func (fr *frame) loadConfig() (aws.Config, error) {
+	f := fr.f
+	fr.rec = &awsclient.Recorder{}
+	if f.Verbose {
+		fr.rec.OnCall = func(c awsclient.Call) {
+			status := "ok"
+			if c.Err != nil {
+				if status = awsclient.ErrorCode(c.Err); status == "" {
+					status = "error"
+				}
+			}
+			f.Logf("aws %s %s %s (%s)", strings.ToLower(c.Service), c.Operation, status, c.End.Sub(c.Start).Round(time.Millisecond))
+		}
+	}
+	opts := append([]func(*middleware.Stack) error{fr.rec.APIOption}, f.apiOptions...)
+	return awsclient.Load(fr.ctx, awsclient.Options{Profile: f.Profile, Region: f.Region, EndpointURL: f.EndpointURL, APIOptions: opts, Credentials: f.credentials})
 }
