@@ -155,11 +155,18 @@ func (p *FleetProgress) Finish() {
 }
 
 // FleetWarnings writes the warnings an account's run printed, each
-// prefixed by the account.
+// prefixed by the account, with the indented lines that continue one (a
+// list of missing permissions).
 func FleetWarnings(w io.Writer, account string, stderr string, style Style) {
+	in := false
 	for _, l := range strings.Split(stderr, "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "warning: "); ok {
 			fmt.Fprintf(w, "%s %s %s\n", account, style.Warning(), rest)
+			in = true
+			continue
+		}
+		if in = in && strings.HasPrefix(l, "  ") && strings.TrimSpace(l) != ""; in {
+			fmt.Fprintf(w, "%s %s\n", account, l)
 		}
 	}
 }

@@ -151,3 +151,14 @@ func TestSimulateGolden(t *testing.T) {
 	}
 	golden.Check(t, "simulate.txt", b.Bytes())
 }
+
+// An account's warnings reach the fleet's output with the indented lines
+// that continue them; other lines do not.
+func TestFleetWarnings(t *testing.T) {
+	var b bytes.Buffer
+	FleetWarnings(&b, "111122223333", "Plan: 1 to create\nwarning: the caller lacks 1 permission the plan needs:\n  iam:PassRole on arn:aws:iam::111122223333:role/r (step)\n\n  not a continuation\nnote: x\n", Style{})
+	want := "111122223333 warning: the caller lacks 1 permission the plan needs:\n111122223333   iam:PassRole on arn:aws:iam::111122223333:role/r (step)\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
