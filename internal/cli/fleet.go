@@ -304,20 +304,25 @@ func (fl *fleetRun) each(members []fleet.Member, prep map[string]prepared) []fle
 func (fl *fleetRun) one(ctx context.Context, m fleet.Member, fn func(*frame) error) fleet.Outcome {
 	creds, err := fl.reach.Credentials(ctx, m)
 	if err != nil {
-		code := exitError
-		if fl.job.stopCode == 3 {
-			code = 3 // verify: could not check this account
-		}
-		if ctx.Err() != nil {
-			return fleet.Outcome{Status: fleet.Stopped, ExitCode: exitInterrupted, Error: "stopped before the role was assumed"}
-		}
-		return fleet.Outcome{Status: fleet.Failed, ExitCode: code, Error: err.Error()}
+		return fl.unreached(ctx, err)
 	}
 	ar := fl.frameFor(ctx, m, creds)
 	if err := fl.nameFor(ar.fr, m); err != nil {
 		return fleet.Outcome{Status: fleet.Failed, ExitCode: exitError, Error: err.Error()}
 	}
 	return fl.finish(ctx, ar, fn)
+}
+
+// unreached is the outcome of an account whose role was not assumed.
+func (fl *fleetRun) unreached(ctx context.Context, err error) fleet.Outcome {
+	if ctx.Err() != nil {
+		return fleet.Outcome{Status: fleet.Stopped, ExitCode: exitInterrupted, Error: "stopped before the role was assumed"}
+	}
+	code := exitError
+	if fl.job.stopCode == 3 {
+		code = 3 // verify: could not check this account
+	}
+	return fleet.Outcome{Status: fleet.Failed, ExitCode: code, Error: err.Error()}
 }
 
 // finish runs fn on an account's frame and reads its outcome.
@@ -407,7 +412,7 @@ func (fl *fleetRun) twoPhase(members []fleet.Member) error {
 	first := fleet.Run(fl.ctx, members, fl.ff.parallel, func(ctx context.Context, m fleet.Member) fleet.Outcome {
 		creds, err := fl.reach.Credentials(ctx, m)
 		if err != nil {
-			return fleet.Outcome{Status: fleet.Failed, ExitCode: exitError, Error: err.Error()}
+			return fl.unreached(ctx, err)
 		}
 		ar := fl.frameFor(ctx, m, creds)
 		v, c, err := p.prepare(ar.fr)
